@@ -1,0 +1,23 @@
+/**
+ * rondo: an embedded round-robin time-series store for Node.js.
+ * Public API; see README.md and docs/architecture.md.
+ */
+export { type Duration, formatDuration, parseDuration } from './duration.js';
+export { isRondoError, RondoError, type RondoErrorCode } from './errors.js';
+export { formatSeries, type Labels } from './labels.js';
+export type { Consolidation, SchemaConfig, TierConfig } from './schema.js';
+export {
+  type MaintenanceOptions,
+  type QueryOptions,
+  type QueryResult,
+  type SchemaInfo,
+  type SeriesHandle,
+  type SeriesInfo,
+  Store,
+  type StoreInfo,
+  type StoreOptions,
+  type StoreStats,
+  storeExists,
+  type TierInfo,
+  writerActive,
+} from './store.js';

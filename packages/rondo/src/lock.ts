@@ -1,0 +1,50 @@
+import { closeSync, existsSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { RondoError } from './errors.js';
+import { LOCK_FILE } from './metadata.js';
+import { native } from './native.js';
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Takes the store's single-writer lock (flock on `LOCK`, which then holds the writer's pid) and
+ * returns the open descriptor that keeps it. A brief retry rides out a reader that is only
+ * probing whether a writer is there.
+ */
+export function acquireWriterLock(dir: string): number {
+  const path = join(dir, LOCK_FILE);
+  const fd = openSync(path, 'a+');
+  for (let attempt = 0; ; attempt++) {
+    if (native().lock(fd, true)) break;
+    if (attempt >= 10) {
+      closeSync(fd);
+      throw new RondoError(
+        'ERR_RONDO_LOCKED',
+        `${dir}: another writer holds the store (open it with { readOnly: true } to read)`,
+      );
+    }
+    Atomics.wait(sleeper, 0, 0, 2);
+  }
+  ftruncateSync(fd, 0);
+  writeSync(fd, `${process.pid}\n`, 0);
+  return fd;
+}
+
+/** Releases the writer lock taken by {@link acquireWriterLock}. */
+export function releaseWriterLock(fd: number): void {
+  closeSync(fd);
+}
+
+/** True when some process holds the writer lock of the store at `dir` right now. */
+export function writerActive(dir: string): boolean {
+  const path = join(dir, LOCK_FILE);
+  if (!existsSync(path)) return false;
+  const fd = openSync(path, 'r');
+  try {
+    if (!native().lock(fd, false)) return true;
+    native().unlock(fd);
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}

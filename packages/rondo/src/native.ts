@@ -1,0 +1,36 @@
+import { createRequire } from 'node:module';
+import { RondoError } from './errors.js';
+
+/** The functions of the N-API addon (native/rondo_native.c). */
+export interface NativeAddon {
+  /** Maps `length` bytes of the open file `fd` shared; read-only unless `writable`. */
+  map(fd: number, length: number, writable: boolean): ArrayBuffer;
+  /** Unmaps and detaches a buffer returned by `map`; idempotent. */
+  unmap(buffer: ArrayBuffer): void;
+  /** msync(MS_SYNC) of the whole mapping. */
+  sync(buffer: ArrayBuffer): void;
+  /** flock without blocking; false when another open file holds a conflicting lock. */
+  lock(fd: number, exclusive: boolean): boolean;
+  /** Releases a flock. */
+  unlock(fd: number): void;
+}
+
+let addon: NativeAddon | undefined;
+
+/** Loads the addon once; a missing build is an ERR_RONDO_NATIVE that says how to build it. */
+export function native(): NativeAddon {
+  if (addon) return addon;
+  const require = createRequire(import.meta.url);
+  try {
+    addon = require('../build/Release/rondo_native.node') as NativeAddon;
+  } catch (cause) {
+    throw new RondoError(
+      'ERR_RONDO_NATIVE',
+      'rondo: the native addon (build/Release/rondo_native.node) could not be loaded. ' +
+        'Build it with `npm rebuild rondo` (or `node scripts/build-addon.mjs` in packages/rondo); ' +
+        `it needs python3, make, a C compiler and the Node headers. Cause: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  return addon;
+}

@@ -1,0 +1,37 @@
+// Timestamps are stored as u64 nanoseconds, but a JS double cannot hold today's epoch in ns
+// exactly (~1.8e18 > 2^53) and BigInt allocates. These helpers split and join the two u32
+// halves with exact double arithmetic, so the slot-advance path stays allocation-free.
+
+const TWO_32 = 4294967296;
+const TWO_20 = 1048576;
+
+/** Low u32 of `ms × 10^6` for a whole `ms` below 2^53. */
+export function nsLow(ms: number): number {
+  const h = Math.floor(ms / TWO_20);
+  const l = ms - h * TWO_20;
+  const a = h * 1e6; // < 2^53
+  const aLow = a % 4096;
+  return (aLow * TWO_20 + l * 1e6) % TWO_32;
+}
+
+/** High u32 of `ms × 10^6` for a whole `ms` below 2^53. */
+export function nsHigh(ms: number): number {
+  const h = Math.floor(ms / TWO_20);
+  const l = ms - h * TWO_20;
+  const a = h * 1e6;
+  const aLow = a % 4096;
+  return Math.floor(a / 4096) + Math.floor((aLow * TWO_20 + l * 1e6) / TWO_32);
+}
+
+/**
+ * Milliseconds of a u64 ns value given as halves; NaN when it is not a whole number of ms
+ * or does not fit in 2^53 ms (both mean the stored value is not a slot time we wrote).
+ */
+export function nsToMs(low: number, high: number): number {
+  // ns = high·2^32 + low = high·4294·10^6 + (high·967296 + low)
+  const rest = high * 967296 + low; // < 2^52
+  const restMs = Math.floor(rest / 1e6);
+  if (restMs * 1e6 !== rest) return Number.NaN;
+  const ms = high * 4294 + restMs;
+  return Number.isSafeInteger(ms) ? ms : Number.NaN;
+}
