@@ -1,0 +1,37 @@
+/**
+ * The `rondo` command line: parses the command name and hands the rest to its module.
+ * Exit codes: 0 success, 1 runtime error, 2 usage error.
+ */
+
+/** A subcommand: its one-line summary, its --help text, and its runner (returns the exit code). */
+export interface Command {
+  /** One line for the top-level help. */
+  summary: string;
+  /** Full --help text, with an example. */
+  help: string;
+  /** Runs the command with the arguments after its name. */
+  run(args: string[]): Promise<number>;
+}
+
+const commands: Record<string, () => Promise<Command>> = {
+  // Each command lives in src/commands/<name>.ts and exports `command`.
+};
+
+/** Runs the CLI with `argv` (without node and script) and resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const lines = ['Usage: rondo <command> [options]', '', 'Commands:'];
+    for (const [cmd, load] of Object.entries(commands))
+      lines.push(`  ${cmd.padEnd(8)} ${(await load()).summary}`);
+    lines.push('', "Run `rondo <command> --help` for a command's options and an example.");
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`rondo: unknown command ${JSON.stringify(name)} (try rondo --help)\n`);
+    return 2;
+  }
+  return (await load()).run(rest);
+}
