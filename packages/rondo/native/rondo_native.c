@@ -2,6 +2,7 @@
 // mmap/munmap/msync for the slab files and flock for the single-writer lock.
 // N-API only, so one build loads on every Node version from 20 on.
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,6 +165,24 @@ static napi_value rn_unlock(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// allocate(fd, length): reserve the file's blocks now (posix_fallocate), so that a full disk
+// fails at creation with an error instead of later as SIGBUS on a write through the mapping.
+static napi_value rn_allocate(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  double length;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_value_double(env, argv[1], &length) != napi_ok || !(length > 0))
+    return throw_type(env, "allocate(fd, length) takes a file descriptor and a positive length");
+  int rc = posix_fallocate(fd, 0, (off_t)length);
+  // Some file systems (tmpfs on old kernels, some network mounts) cannot preallocate; the file
+  // then stays sparse, which is still correct, only without the early ENOSPC.
+  if (rc != 0 && rc != EOPNOTSUPP && rc != EINVAL) return throw_errno(env, "posix_fallocate", rc);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"map", NULL, rn_map, NULL, NULL, NULL, napi_default, NULL},
@@ -171,6 +190,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sync", NULL, rn_sync, NULL, NULL, NULL, napi_default, NULL},
       {"lock", NULL, rn_lock, NULL, NULL, NULL, napi_default, NULL},
       {"unlock", NULL, rn_unlock, NULL, NULL, NULL, napi_default, NULL},
+      {"allocate", NULL, rn_allocate, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -13,6 +13,8 @@ export interface NativeAddon {
   lock(fd: number, exclusive: boolean): boolean;
   /** Releases a flock. */
   unlock(fd: number): void;
+  /** posix_fallocate of the first `length` bytes (no-op where the file system cannot). */
+  allocate(fd: number, length: number): void;
 }
 
 let addon: NativeAddon | undefined;

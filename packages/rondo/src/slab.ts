@@ -68,11 +68,22 @@ function encodeHeader(id: SlabIdentity): Buffer {
   return b;
 }
 
-/** Creates a slab at full size with an empty ring (every timestamp 0), fsynced. */
+/**
+ * Creates a slab at full size with an empty ring (every timestamp 0), its blocks allocated so a
+ * full disk fails here rather than as SIGBUS on a later write through the mapping; fsynced.
+ */
 export function createSlab(path: string, id: SlabIdentity): void {
   const fd = openSync(path, 'w');
   try {
-    ftruncateSync(fd, slabBytes(id.slots, id.capacity));
+    const size = slabBytes(id.slots, id.capacity);
+    ftruncateSync(fd, size);
+    try {
+      native().allocate(fd, size);
+    } catch (cause) {
+      throw new RondoError('ERR_RONDO_IO', `${path}: cannot allocate ${size} bytes: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
     writeSync(fd, encodeHeader(id), 0, HEADER_BYTES, 0);
     fsyncSync(fd);
   } finally {
