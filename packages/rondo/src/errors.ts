@@ -17,7 +17,9 @@ export type RondoErrorCode =
   | 'ERR_RONDO_CLOSED'
   | 'ERR_RONDO_CORRUPT'
   | 'ERR_RONDO_NATIVE'
-  | 'ERR_RONDO_IO';
+  | 'ERR_RONDO_IO'
+  | 'ERR_RONDO_CURSOR'
+  | 'ERR_RONDO_PUSH';
 
 /** The one error type rondo throws; `code` is stable across releases, `message` is for people. */
 export class RondoError extends Error {
