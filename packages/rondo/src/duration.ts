@@ -22,11 +22,14 @@ export function parseDuration(value: Duration, what: string): number {
     ms = value;
   } else if (typeof value === 'string') {
     const text = value.trim();
-    const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/gy;
+    const re = /(\d+)(?:\.(\d+))?(ms|s|m|h|d|w)/gy;
     ms = 0;
     let consumed = 0;
     for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-      ms += Number(m[1]) * UNIT_MS[m[2]!]!;
+      const unit = UNIT_MS[m[3]!]!;
+      // Scale the fraction as an integer: 2.3 * 3600000 is 8279999.999999999 in doubles.
+      const frac = m[2] ?? '';
+      ms += Number(m[1]) * unit + (Number(frac || '0') * unit) / 10 ** frac.length;
       consumed = re.lastIndex;
     }
     if (text.length === 0 || consumed !== text.length) {
