@@ -5,6 +5,9 @@
 const TWO_32 = 4294967296;
 const TWO_20 = 1048576;
 
+/** Largest whole ms whose ns value fits the u64 timestamp column (2^64 ns is in the year 2554). */
+export const MAX_TIMESTAMP_MS = 18_446_744_073_709;
+
 /** Low u32 of `ms × 10^6` for a whole `ms` below 2^53. */
 export function nsLow(ms: number): number {
   const h = Math.floor(ms / TWO_20);
@@ -14,7 +17,7 @@ export function nsLow(ms: number): number {
   return (aLow * TWO_20 + l * 1e6) % TWO_32;
 }
 
-/** High u32 of `ms × 10^6` for a whole `ms` below 2^53. */
+/** High u32 of `ms × 10^6` for a whole `ms` up to MAX_TIMESTAMP_MS (beyond, the result exceeds u32). */
 export function nsHigh(ms: number): number {
   const h = Math.floor(ms / TWO_20);
   const l = ms - h * TWO_20;
