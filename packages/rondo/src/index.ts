@@ -2,6 +2,7 @@
  * rondo: an embedded round-robin time-series store for Node.js.
  * Public API; see README.md and docs/architecture.md.
  */
+export type { DrainBatch, DrainedSeries, DrainGap, DrainOptions } from './drain.js';
 export { type Duration, formatDuration, parseDuration } from './duration.js';
 export { isRondoError, RondoError, type RondoErrorCode } from './errors.js';
 export { formatSeries, type Labels } from './labels.js';

@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncDir } from './atomic-file.js';
+import { CursorLocks } from './cursors.js';
+import { type DrainBatch, type DrainOptions, drainStore } from './drain.js';
 import { type Duration, parseDuration } from './duration.js';
 import { RondoError } from './errors.js';
 import { type Labels, normalizeSeries, seriesKey } from './labels.js';
@@ -191,6 +193,7 @@ export class Store {
   private closed = false;
   private registered = 0;
   private maintenance = new Set<() => void>();
+  private readonly cursorLocks = new CursorLocks();
 
   private constructor(
     dir: string,
@@ -555,6 +558,20 @@ export class Store {
     };
   }
 
+  /**
+   * Drains the points after cursor `name` for export (see docs/export.md); the cursor advances,
+   * durably, only when the returned batch is committed. Works on readers too.
+   */
+  drain(name: string, options: DrainOptions = {}): DrainBatch {
+    this.checkOpen();
+    this.refresh();
+    return drainStore(
+      { dir: this.dir, readOnly: this.readOnly, sets: this.sets, records: this.records, locks: this.cursorLocks },
+      name,
+      options,
+    );
+  }
+
   /** Counters since open. */
   stats(): StoreStats {
     let recorded = 0;
@@ -613,6 +630,7 @@ export class Store {
   close(): void {
     if (this.closed) return;
     for (const stop of [...this.maintenance]) stop();
+    this.cursorLocks.release();
     this.closed = true;
     this.cols = [];
     this.rings = [];

@@ -1,0 +1,165 @@
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic-file.js';
+import { RondoError } from './errors.js';
+import { native } from './native.js';
+
+/** Directory inside a store that holds the drain cursors. */
+export const CURSOR_DIR = 'cursors';
+
+// A name becomes a file name: keep it short and free of path separators and dot-dot.
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** The positions of one schema within one tier of a cursor. */
+export interface SchemaCursor {
+  /** Slot width of the tier when the cursor was written, ms; a different store is refused. */
+  interval: number;
+  /** Handle (as a string) → next slot to drain. */
+  next: Record<string, number>;
+}
+
+/**
+ * The end of a drained, not yet committed batch: the next drain of this tier replays exactly
+ * this range, so a batch delivered just before a crash is resent alone, not merged with new points.
+ */
+export interface PendingBatch {
+  /** Tier generation the batch was drained at; a pending range from another generation is ignored. */
+  base: number;
+  /** Schema name → handle → slot after the last slot of the batch (series absent: nothing). */
+  ends: Record<string, Record<string, number>>;
+}
+
+/** One tier of a cursor. */
+export interface TierCursor {
+  /** Commits so far; a batch drained at another generation is stale. */
+  generation: number;
+  /** The range of the last drained, uncommitted batch, or null. */
+  pending: PendingBatch | null;
+  /** Schema name → positions. */
+  schemas: Record<string, SchemaCursor>;
+}
+
+/** The content of `cursors/<name>.json`. */
+export interface CursorDoc {
+  /** Always 'rondo-cursor'. */
+  format: 'rondo-cursor';
+  /** File format version (1). */
+  version: 1;
+  /** Cursor name. */
+  name: string;
+  /** Tier index (as a string) → its cursor. */
+  tiers: Record<string, TierCursor>;
+}
+
+/** Throws ERR_RONDO_INVALID_ARGUMENT unless `name` is a valid cursor name. */
+export function validateCursorName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !NAME_RE.test(name)) {
+    throw new RondoError(
+      'ERR_RONDO_INVALID_ARGUMENT',
+      `cursor name ${JSON.stringify(name)} is invalid: use 1-64 characters [A-Za-z0-9_.-], starting with a letter or digit`,
+    );
+  }
+}
+
+/** Path of the cursor file `name` of store `dir`. */
+export function cursorPath(dir: string, name: string): string {
+  return join(dir, CURSOR_DIR, `${name}.json`);
+}
+
+function corrupt(path: string, what: string, cause?: unknown): RondoError {
+  return new RondoError('ERR_RONDO_CORRUPT', `${path}: ${what}`, { cause });
+}
+
+function isPositions(v: unknown): v is Record<string, number> {
+  return (
+    v !== null &&
+    typeof v === 'object' &&
+    Object.values(v as object).every((n) => Number.isSafeInteger(n) && (n as number) >= 0)
+  );
+}
+
+/** Reads cursor `name` of store `dir`; an empty cursor when the file does not exist yet. */
+export function readCursor(dir: string, name: string): CursorDoc {
+  const path = cursorPath(dir, name);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT')
+      return { format: 'rondo-cursor', version: 1, name, tiers: {} };
+    throw new RondoError('ERR_RONDO_IO', `${path}: cannot read: ${(cause as Error).message}`, { cause });
+  }
+  let doc: CursorDoc;
+  try {
+    doc = JSON.parse(text) as CursorDoc;
+  } catch (cause) {
+    throw corrupt(path, `cursor is not valid JSON (${(cause as Error).message})`, cause);
+  }
+  if (!doc || doc.format !== 'rondo-cursor' || doc.version !== 1 || typeof doc.tiers !== 'object')
+    throw corrupt(path, 'not a rondo cursor file (format/version)');
+  for (const [tier, tc] of Object.entries(doc.tiers)) {
+    const ok =
+      tc &&
+      Number.isSafeInteger(tc.generation) &&
+      typeof tc.schemas === 'object' &&
+      Object.values(tc.schemas).every((s) => s && Number.isSafeInteger(s.interval) && isPositions(s.next)) &&
+      (tc.pending === null ||
+        (typeof tc.pending === 'object' &&
+          Number.isSafeInteger(tc.pending.base) &&
+          typeof tc.pending.ends === 'object' &&
+          Object.values(tc.pending.ends).every(isPositions)));
+    if (!ok) throw corrupt(path, `tier ${tier} of the cursor is malformed`);
+  }
+  return doc;
+}
+
+/** Replaces cursor `doc` of store `dir` atomically (temp file, fsync, rename, fsync dir). */
+export function writeCursor(dir: string, doc: CursorDoc): void {
+  mkdirSync(join(dir, CURSOR_DIR), { recursive: true });
+  try {
+    writeFileAtomic(cursorPath(dir, doc.name), `${JSON.stringify(doc)}\n`);
+  } catch (cause) {
+    throw new RondoError(
+      'ERR_RONDO_IO',
+      `cannot write cursor ${doc.name} of ${dir}: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * The flocks a Store holds on `cursors/<name>.lock`, one per cursor name it drained: one drainer
+ * per cursor name at a time, across processes. Held until {@link CursorLocks.release} (Store.close).
+ */
+export class CursorLocks {
+  private readonly fds = new Map<string, number>();
+  private released = false;
+
+  /** Takes the lock of cursor `name` unless this Store holds it already; ERR_RONDO_LOCKED when another holds it. */
+  acquire(dir: string, name: string): void {
+    if (this.released) throw new RondoError('ERR_RONDO_CLOSED', `store ${dir} is closed`);
+    if (this.fds.has(name)) return;
+    mkdirSync(join(dir, CURSOR_DIR), { recursive: true });
+    const fd = openSync(join(dir, CURSOR_DIR, `${name}.lock`), 'a+');
+    if (!native().lock(fd, true)) {
+      closeSync(fd);
+      throw new RondoError(
+        'ERR_RONDO_LOCKED',
+        `cursor ${name} of ${dir} is in use by another drainer (one drainer per cursor name at a time)`,
+      );
+    }
+    this.fds.set(name, fd);
+  }
+
+  /** True while this Store holds the lock of cursor `name`. */
+  holds(name: string): boolean {
+    return this.fds.has(name);
+  }
+
+  /** Releases every lock; later acquires fail. Idempotent. */
+  release(): void {
+    this.released = true;
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+  }
+}
