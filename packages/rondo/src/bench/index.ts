@@ -1,0 +1,377 @@
+/**
+ * rondo/bench: reproducible micro-benchmarks of the store's hot paths, used by `npm run bench`
+ * and `rondo bench`. Every run works in its own temporary store and removes it afterwards.
+ * The functions report figures only; nothing here asserts a target.
+ */
+import { PerformanceObserver, performance } from 'node:perf_hooks';
+import type { SchemaConfig } from '../schema.js';
+import { Store } from '../store.js';
+import { benchFsWriteSync, benchUdpSend } from './baselines.js';
+import { nextTurn, type Percentiles, percentiles, withTempDir } from './stats.js';
+
+export type { Percentiles } from './stats.js';
+
+/** Options of {@link runWriteBench}. */
+export interface WriteBenchOptions {
+  /** record() calls measured (default 10_000_000); the GC-counted pass makes as many again. */
+  points?: number;
+  /** Series recorded round-robin at each timestamp (default 30). */
+  series?: number;
+  /** 1: one 1s/1d tier; 3: 1s/10m, 10s/6h avg, 5m/7d avg, so slot advances may consolidate (default 1). */
+  tiers?: 1 | 3;
+  /** Called between phases with record() calls done and to do; never inside a measured loop. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** What {@link runWriteBench} measured. */
+export interface WriteBenchResult {
+  /** process.version. */
+  node: string;
+  /** record() calls in each measured pass. */
+  points: number;
+  /** Series recorded per timestamp. */
+  series: number;
+  /** Tiers configured. */
+  tiers: number;
+  /** record(): throughput of the untimed pass, ns per call of the timed pass, GCs of the untimed pass. */
+  record: { opsPerSec: number; nsPerCall: Percentiles; gcEvents: number };
+  /** fs.writeSync of 16 bytes appended to a temp file. */
+  fsWriteSync: { opsPerSec: number; nsPerCall: Percentiles };
+  /** dgram send of 16 bytes to a receiver on 127.0.0.1. */
+  udpSend: { opsPerSec: number; nsPerCall: Percentiles };
+  /** record() ops/s divided by each baseline's ops/s. */
+  ratio: { fsWriteSync: number; udpSend: number };
+}
+
+/** What {@link runQueryBench} measured. */
+export interface QueryBenchResult {
+  /** Slots of the queried tier, all filled. */
+  slots: number;
+  /** Wall time of one query() of one series over the whole tier, ms. */
+  msPerQuery: Percentiles;
+}
+
+/** What {@link runConsolidateBench} measured. */
+export interface ConsolidateBenchResult {
+  /** Series in the schema. */
+  series: number;
+  /** Tiers in the schema. */
+  tiers: 3;
+  /** Wall time of one consolidate() call made once per simulated second, µs. */
+  usPerCall: Percentiles;
+}
+
+/** First timestamp of every bench: a whole day, so every tier's slots align. */
+const T0 = Date.UTC(2025, 0, 1);
+
+/** Target batch size: ~1000 calls take tens of µs, so the timer's ~50 ns overhead and resolution vanish. */
+const BATCH_TARGET = 1024;
+
+/** Warm-up calls at most: enough for V8 to optimize record() and the loops (and to fill the rings once). */
+const WARMUP_MAX = 3_000_000;
+
+function oneTier(series: number): SchemaConfig {
+  return { name: 'bench', maxSeries: series, tiers: [{ interval: '1s', retention: '1d' }] };
+}
+
+function threeTiers(series: number): SchemaConfig {
+  return {
+    name: 'bench',
+    maxSeries: series,
+    tiers: [
+      { interval: '1s', retention: '10m' },
+      { interval: '10s', retention: '6h', consolidation: 'avg' },
+      { interval: '5m', retention: '7d', consolidation: 'avg' },
+    ],
+  };
+}
+
+function registerAll(store: Store, series: number): number[] {
+  const handles: number[] = [];
+  for (let i = 0; i < series; i++) handles.push(store.register('bench_metric', { i: String(i) }));
+  return handles;
+}
+
+function positiveInt(value: number | undefined, fallback: number, what: string): number {
+  const n = value ?? fallback;
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`${what} must be a positive whole number`);
+  return n;
+}
+
+// The two record() loops are separate functions so each stays monomorphic and V8 optimizes them
+// on their own. Neither allocates: handles are Smis, values and times are doubles kept unboxed
+// once record() is inlined.
+
+/**
+ * Timed pass: `batches` batches of `rounds` rounds; a round records every series at one time,
+ * then time advances 1 s. out[b] = wall time of batch b in ms. performance.now() allocates on
+ * Node 20 (a few hundred bytes per call), which is why GCs are counted in the other pass.
+ */
+function recordTimed(
+  store: Store,
+  handles: number[],
+  values: Float64Array,
+  rounds: number,
+  batches: number,
+  t: number,
+  out: Float64Array,
+): number {
+  const series = handles.length;
+  for (let b = 0; b < batches; b++) {
+    const start = performance.now();
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < series; i++) store.record(handles[i]!, values[i]! + r, t);
+      t += 1000;
+    }
+    out[b] = performance.now() - start;
+  }
+  return t;
+}
+
+/** Untimed pass: the same calls with nothing else in the loop, for throughput and the GC count. */
+function recordPlain(
+  store: Store,
+  handles: number[],
+  values: Float64Array,
+  rounds: number,
+  t: number,
+): number {
+  const series = handles.length;
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < series; i++) store.record(handles[i]!, values[i]! + (r & 1023), t);
+    t += 1000;
+  }
+  return t;
+}
+
+/**
+ * record() throughput, per-call latency and GC events, next to two baselines (fs.writeSync and
+ * a UDP send of 16 bytes) measured in the same run.
+ *
+ * Method: one record() takes nanoseconds, below what a timer can resolve, so calls are timed in
+ * batches of 30·k ≈ 1024 (whole rounds) with performance.now() outside the inner loop; the
+ * percentiles are those of the per-batch means (batch time / batch size). After a warm-up of up
+ * to 3 M calls, two passes of `points` calls run: an untimed pass (throughput = calls / its wall
+ * time; GC events counted by a PerformanceObserver on 'gc' entries that start inside it, since
+ * the loop itself allocates nothing) and the timed pass (percentiles).
+ */
+export async function runWriteBench(options: WriteBenchOptions = {}): Promise<WriteBenchResult> {
+  const series = positiveInt(options.series, 30, 'series');
+  const wanted = positiveInt(options.points, 10_000_000, 'points');
+  const tiers = options.tiers ?? 1;
+  if (tiers !== 1 && tiers !== 3) throw new RangeError('tiers must be 1 or 3');
+  const onProgress = options.onProgress;
+  const rounds = Math.max(1, Math.round(BATCH_TARGET / series));
+  const batchCalls = rounds * series;
+  const batches = Math.max(1, Math.round(wanted / batchCalls));
+  const points = batches * batchCalls;
+  const warmupBatches = Math.max(1, Math.round(Math.min(WARMUP_MAX, points) / batchCalls));
+  const total = (warmupBatches + 2 * batches) * batchCalls;
+  const values = new Float64Array(series);
+  for (let i = 0; i < series; i++) values[i] = 100 + i * 0.25;
+
+  return withTempDir('rondo-bench-', async (dir) => {
+    const store = Store.open(`${dir}/store`, {
+      schemas: [tiers === 1 ? oneTier(series) : threeTiers(series)],
+    });
+    let record: WriteBenchResult['record'];
+    try {
+      const handles = registerAll(store, series);
+      let t = T0;
+      const times = new Float64Array(Math.max(batches, warmupBatches));
+      // Warm-up: alternate both loops in chunks so each is optimized as a whole function, not only by OSR.
+      const chunks = Math.min(10, warmupBatches);
+      let done = 0;
+      for (let c = 0; c < chunks; c++) {
+        const n = Math.floor(((c + 1) * warmupBatches) / chunks) - Math.floor((c * warmupBatches) / chunks);
+        const half = n >> 1;
+        t = recordTimed(store, handles, values, rounds, n - half, t, times);
+        t = recordPlain(store, handles, values, rounds * half, t);
+        done += n * batchCalls;
+        onProgress?.(done, total);
+      }
+
+      // Untimed pass: throughput and GC events. GC entries are delivered later, so they are
+      // collected after the pass and kept only when they started inside it.
+      await nextTurn();
+      const gcStarts: number[] = [];
+      const observer = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) gcStarts.push(e.startTime);
+      });
+      observer.observe({ entryTypes: ['gc'] });
+      const plainStart = performance.now();
+      t = recordPlain(store, handles, values, rounds * batches, t);
+      const plainEnd = performance.now();
+      await nextTurn();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      observer.disconnect();
+      const gcEvents = gcStarts.filter((s) => s >= plainStart && s <= plainEnd).length;
+      done += points;
+      onProgress?.(done, total);
+
+      // Timed pass, in chunks so progress can be reported between them (never inside a batch).
+      const progressChunks = Math.min(10, batches);
+      let b = 0;
+      for (let c = 0; c < progressChunks; c++) {
+        const end = Math.floor(((c + 1) * batches) / progressChunks);
+        t = recordTimed(store, handles, values, rounds, end - b, t, times.subarray(b, end));
+        b = end;
+        onProgress?.(done + b * batchCalls, total);
+      }
+      record = {
+        opsPerSec: (points * 1000) / (plainEnd - plainStart),
+        nsPerCall: percentiles(times, batches, 1e6 / batchCalls),
+        gcEvents,
+      };
+      const stats = store.stats();
+      if (stats.recorded !== total) {
+        throw new Error(`bench: the store counted ${stats.recorded} points, the bench recorded ${total}`);
+      }
+    } finally {
+      store.close();
+    }
+    const baselineCalls = Math.min(200_000, Math.max(640, Math.round(points / 50)));
+    const fs = benchFsWriteSync(dir, baselineCalls);
+    const udp = await benchUdpSend(baselineCalls);
+    return {
+      node: process.version,
+      points,
+      series,
+      tiers,
+      record,
+      fsWriteSync: { opsPerSec: fs.opsPerSec, nsPerCall: fs.nsPerCall },
+      udpSend: { opsPerSec: udp.opsPerSec, nsPerCall: udp.nsPerCall },
+      ratio: { fsWriteSync: record.opsPerSec / fs.opsPerSec, udpSend: record.opsPerSec / udp.opsPerSec },
+    };
+  });
+}
+
+/**
+ * query() of one series over a whole tier of `slots` 1-second slots (default 86_400: one day),
+ * every slot filled, in a 30-series schema. Each query is timed on its own (it takes ~ms).
+ */
+export async function runQueryBench(options: { slots?: number } = {}): Promise<QueryBenchResult> {
+  const slots = positiveInt(options.slots, 86_400, 'slots');
+  if (slots < 2) throw new RangeError('slots must be at least 2');
+  const series = 30;
+  const queries = 300;
+  return withTempDir('rondo-bench-', (dir) => {
+    const store = Store.open(`${dir}/store`, {
+      schemas: [{ name: 'bench', maxSeries: series, tiers: [{ interval: 1000, retention: slots * 1000 }] }],
+    });
+    try {
+      const handles = registerAll(store, series);
+      for (let n = 0; n < slots; n++) {
+        const t = T0 + n * 1000;
+        for (let i = 0; i < series; i++) store.record(handles[i]!, n + i, t);
+      }
+      const range = { start: T0, end: T0 + slots * 1000 };
+      const times = new Float64Array(queries);
+      let check = 0;
+      for (let q = -30; q < queries; q++) {
+        const start = performance.now();
+        const r = store.query(handles[q & 15]!, range);
+        const dt = performance.now() - start;
+        if (q >= 0) times[q] = dt;
+        check += r.values.length;
+      }
+      if (check !== (queries + 30) * slots) throw new Error('bench: a query did not return every slot');
+      return { slots, msPerQuery: percentiles(times) };
+    } finally {
+      store.close();
+    }
+  });
+}
+
+/**
+ * consolidate() once per simulated second, as startMaintenance would call it, on a schema of
+ * `series` series (default 30) and 3 tiers (1s/10m, 10s/6h avg, 5m/7d avg). Each second records
+ * every series first (untimed); each consolidate() is timed on its own. The first simulated
+ * 20 minutes (tier 0 wrapped twice) are a warm-up and not reported.
+ */
+export async function runConsolidateBench(
+  options: { series?: number; calls?: number } = {},
+): Promise<ConsolidateBenchResult> {
+  const series = positiveInt(options.series, 30, 'series');
+  const calls = positiveInt(options.calls, 21_600, 'calls');
+  const warmup = 1200;
+  return withTempDir('rondo-bench-', (dir) => {
+    const store = Store.open(`${dir}/store`, { schemas: [threeTiers(series)] });
+    try {
+      const handles = registerAll(store, series);
+      const times = new Float64Array(calls);
+      let t = T0;
+      for (let c = -warmup; c < calls; c++) {
+        for (let i = 0; i < series; i++) store.record(handles[i]!, (c & 255) + i, t);
+        const start = performance.now();
+        store.consolidate();
+        const dt = performance.now() - start;
+        if (c >= 0) times[c] = dt;
+        t += 1000;
+      }
+      return { series, tiers: 3, usPerCall: percentiles(times, calls, 1000) };
+    } finally {
+      store.close();
+    }
+  });
+}
+
+function fmtRate(opsPerSec: number): string {
+  if (opsPerSec >= 1e6) return `${(opsPerSec / 1e6).toFixed(1)} M/s`;
+  if (opsPerSec >= 1e3) return `${(opsPerSec / 1e3).toFixed(1)} k/s`;
+  return `${opsPerSec.toFixed(0)} /s`;
+}
+
+function fmtNum(n: number, digits = 1): string {
+  return n >= 1000 ? Math.round(n).toLocaleString('en-US') : n.toFixed(digits);
+}
+
+function row(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+}
+
+/** The table of a write benchmark without the method notes (for a report that prints several). */
+export function formatWriteBenchTable(r: WriteBenchResult): string {
+  const schema = r.tiers === 1 ? '1s/1d' : '1s/10m, 10s/6h avg, 5m/7d avg';
+  const widths = [22, 11, 9, 9, 9, 9];
+  const line = (name: string, x: { opsPerSec: number; nsPerCall: Percentiles }, ratio: string): string =>
+    row(
+      [
+        name,
+        fmtRate(x.opsPerSec),
+        fmtNum(x.nsPerCall.p50),
+        fmtNum(x.nsPerCall.p99),
+        fmtNum(x.nsPerCall.p999),
+        ratio,
+      ],
+      widths,
+    );
+  const points = r.points.toLocaleString('en-US');
+  return [
+    `record(): node ${r.node}, ${r.series} series, ${r.tiers} tier(s) (${schema}), ${points} calls per pass`,
+    row(['', 'throughput', 'p50 ns', 'p99 ns', 'p999 ns', 'record ÷'], widths),
+    line('record()', r.record, ''),
+    line('fs.writeSync 16 B', r.fsWriteSync, `${fmtNum(r.ratio.fsWriteSync)}×`),
+    line('dgram send 16 B (lo)', r.udpSend, `${fmtNum(r.ratio.udpSend)}×`),
+    `GC events during ${points} record() calls after warm-up: ${r.record.gcEvents}`,
+  ].join('\n');
+}
+
+/** How the write figures are measured, as printed under the tables. */
+export const WRITE_METHOD_NOTES = [
+  'Method (write): each round records every series at one timestamp, then time advances 1 s.',
+  '  record(): after a warm-up of up to 3 M calls, an untimed pass gives the throughput and the GC',
+  '    count (PerformanceObserver "gc" entries that start inside it; performance.now() allocates on',
+  '    Node 20, so no timer runs in that pass). A second pass times batches of whole rounds',
+  '    (~1024 calls) with performance.now(); ns/call are percentiles of the per-batch means.',
+  '  fs.writeSync: 16-byte appends to a temp file; bursts of 64 timed; percentiles of burst means.',
+  '  dgram send: connected UDP socket to a receiver on 127.0.0.1, send() without callback (Node',
+  '    sends synchronously unless the socket would block; a queued send is waited for inside the',
+  '    burst); bursts of 64 timed, one event-loop turn between bursts not counted.',
+  '  "record ÷" = record() throughput divided by the baseline throughput.',
+].join('\n');
+
+/** The human-readable table of a write benchmark, with the method notes. */
+export function formatWriteBench(r: WriteBenchResult): string {
+  return `${formatWriteBenchTable(r)}\n\n${WRITE_METHOD_NOTES}`;
+}
