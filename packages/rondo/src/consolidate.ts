@@ -1,45 +1,75 @@
 import type { Consolidation } from './schema.js';
 
-/** Function codes for {@link foldWindow}: the index of the name in CONSOLIDATIONS. */
+/** Function codes for {@link foldColumn}, in the order of CONSOLIDATIONS. */
 export const FN_CODE: Record<Consolidation, number> = { avg: 0, min: 1, max: 2, last: 3, sum: 4, count: 5 };
 
 /**
- * Folds the known values of one series over one window into one value.
- * `positions[0..count)` are the ring positions of the window's stamped source slots in time
- * order; `base` is the series' column offset in `values`. NaN values are unknown. The window is
- * known when at least one value is known and known/windowSlots ≥ xff. Allocation-free.
+ * The smallest number of known source slots that makes a window of `windowSlots` slots known:
+ * at least one, and at least the fraction `xff`. An integer, so it crosses calls unboxed.
  */
-export function foldWindow(
+export function minKnown(xff: number, windowSlots: number): number {
+  return Math.max(1, Math.ceil(xff * windowSlots - 1e-9));
+}
+
+/**
+ * Folds one series over one window and stores the result in `out[outIndex]` (NaN when fewer
+ * than `need` values are known). `positions[0..count)` are the ring positions of the window's
+ * stamped source slots in time order; `base` is the series' column offset in `values`.
+ * Writes instead of returning, and keeps one loop per function: no double crosses a call
+ * boundary, so the slot-advance path that consolidates stays allocation-free.
+ */
+export function foldColumn(
   fn: number,
   values: Float64Array,
   base: number,
   positions: Int32Array,
   count: number,
-  windowSlots: number,
-  xff: number,
-): number {
+  need: number,
+  out: Float64Array,
+  outIndex: number,
+): void {
   let known = 0;
   let acc = 0;
-  let last = Number.NaN;
-  for (let i = 0; i < count; i++) {
-    const v = values[base + positions[i]!]!;
-    if (Number.isNaN(v)) continue;
-    if (known === 0) acc = v;
-    else if (fn === 1) acc = Math.min(v, acc);
-    else if (fn === 2) acc = Math.max(v, acc);
-    else if (fn === 0 || fn === 4) acc += v;
-    known++;
-    last = v;
-  }
-  if (known === 0 || known < xff * windowSlots) return Number.NaN;
   switch (fn) {
-    case 0:
-      return acc / known;
-    case 3:
-      return last;
-    case 5:
-      return known;
-    default:
-      return acc;
+    case 1: // min
+      acc = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < count; i++) {
+        const v = values[base + positions[i]!]!;
+        if (!Number.isNaN(v)) {
+          known++;
+          if (v < acc) acc = v;
+        }
+      }
+      break;
+    case 2: // max
+      acc = Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < count; i++) {
+        const v = values[base + positions[i]!]!;
+        if (!Number.isNaN(v)) {
+          known++;
+          if (v > acc) acc = v;
+        }
+      }
+      break;
+    case 3: // last
+      for (let i = 0; i < count; i++) {
+        const v = values[base + positions[i]!]!;
+        if (!Number.isNaN(v)) {
+          known++;
+          acc = v;
+        }
+      }
+      break;
+    default: // avg, sum, count
+      for (let i = 0; i < count; i++) {
+        const v = values[base + positions[i]!]!;
+        if (!Number.isNaN(v)) {
+          known++;
+          acc += v;
+        }
+      }
+      if (fn === 0 && known > 0) acc /= known;
+      else if (fn === 5) acc = known;
   }
+  out[outIndex] = known >= need ? acc : Number.NaN;
 }

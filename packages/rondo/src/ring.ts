@@ -1,5 +1,5 @@
 import { OFFSET, type Slab } from './slab.js';
-import { nsHigh, nsLow } from './timestamp.js';
+import { nsHigh, nsLow, splitNs } from './timestamp.js';
 
 /** Points of one series read from a ring, oldest first. */
 export interface RingPoints {
@@ -9,12 +9,31 @@ export interface RingPoints {
   values: Float64Array;
 }
 
+const NEWEST_WORD = OFFSET.newestSlot / 4;
+/** Index of the newest slot in {@link Ring.state}. */
+export const S_NEWEST = 0;
+/** Index of the newest slot's start (ms) in {@link Ring.state}. */
+export const S_START = 1;
+/** Index of the newest slot's end (ms, exclusive) in {@link Ring.state}. */
+export const S_END = 2;
+/** Index of the write counter in {@link Ring.state}. */
+export const S_WRITES = 3;
+
+/** `n mod m` for whole doubles beyond int32 (and negative n): `%` on such doubles is a slow fmod call. */
+export function mod(n: number, m: number): number {
+  return n - Math.floor(n / m) * m;
+}
+
 /**
  * The ring of one (schema, tier): maps absolute slot numbers (aligned start / interval) to ring
  * positions of a slab and keeps the invariants that make every read exact:
- * - a position's values belong to the time its timestamp says; values are cleared before a
- *   position is stamped with a new time, and a position being reused is un-stamped first;
+ * - a position's values belong to the time its timestamp says; a position being reused is
+ *   un-stamped, then cleared, then stamped with its new time;
  * - the newest slot only moves forward.
+ *
+ * The writer's methods take slot numbers through `io` rather than as arguments: V8 boxes a
+ * double passed to (or returned from) a call it does not inline, and slot numbers do not fit
+ * in a small integer, so arguments would allocate on every slot advance.
  */
 export class Ring {
   /** The mapped file. */
@@ -23,34 +42,47 @@ export class Ring {
   readonly slots: number;
   /** Slot width in ms. */
   readonly intervalMs: number;
-  /** Writer's copy of the newest slot (0 = empty); readers read the header instead. */
-  newest: number;
-  /** Start (ms) of the newest slot: record()'s fast path compares against it. */
-  curStart = Number.POSITIVE_INFINITY;
-  /** End (ms, exclusive) of the newest slot. */
-  curEnd = Number.NEGATIVE_INFINITY;
+  /** Writer inputs: [0] = the slot to write, [1] = (to beforeLoss) the first slot kept after an advance. */
+  readonly io = new Float64Array(2);
+  /** Scratch for splitNs: [0] = ms in, [1] = low word, [2] = high word out. */
+  private readonly words = new Float64Array(3);
+  /**
+   * The ring's changing numbers, in a typed array because V8 allocates a fresh box for every
+   * double stored in an object field: [S_NEWEST] newest slot (0 = empty; readers refresh it from
+   * the header), [S_START]/[S_END] the newest slot's start and end in ms (record()'s fast path
+   * compares against them), [S_WRITES] values written since open.
+   */
+  readonly state = Float64Array.of(0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0);
   /** Ring position of the newest slot. */
   curPos = 0;
-  /** Values written into this ring since open (records, or windows for coarse tiers). */
-  writes = 0;
   /**
-   * Called before the writer reuses positions, with the first slot that will still be in the
-   * ring afterwards; the tier owner uses it to consolidate what is about to be lost.
+   * Called before the writer reuses positions, with `io[1]` = the first slot still in the ring
+   * afterwards; the tier owner uses it to consolidate what is about to be lost.
    */
-  beforeLoss: ((firstKept: number) => void) | null = null;
+  beforeLoss: (() => void) | null = null;
 
   constructor(slab: Slab) {
     this.slab = slab;
     this.slots = slab.id.slots;
     this.intervalMs = slab.id.intervalMs;
-    this.newest = slab.newest;
+    this.state[S_NEWEST] = slab.newest;
     this.setCurrent();
+  }
+
+  /** Newest slot written (0 = empty), as last read or written by this process. */
+  get newest(): number {
+    return this.state[S_NEWEST]!;
+  }
+
+  /** Values written into this ring since open (records, or windows for coarse tiers). */
+  get writes(): number {
+    return this.state[S_WRITES]!;
   }
 
   /** Reads the newest slot from the header (for readers: the writer may have moved it). */
   refreshNewest(): number {
-    this.newest = this.slab.newest;
-    return this.newest;
+    this.state[S_NEWEST] = this.slab.newest;
+    return this.state[S_NEWEST]!;
   }
 
   /** Oldest slot still in the ring given the newest, or 0 when empty. */
@@ -59,10 +91,11 @@ export class Ring {
   }
 
   private setCurrent(): void {
-    if (this.newest === 0) return;
-    this.curStart = this.newest * this.intervalMs;
-    this.curEnd = this.curStart + this.intervalMs;
-    this.curPos = this.newest % this.slots;
+    const n = this.state[S_NEWEST]!;
+    if (n === 0) return;
+    this.state[S_START] = n * this.intervalMs;
+    this.state[S_END] = (n + 1) * this.intervalMs;
+    this.curPos = mod(n, this.slots);
   }
 
   /**
@@ -79,73 +112,95 @@ export class Ring {
         continue;
       }
       const n = ms / this.intervalMs;
-      if (!Number.isInteger(n) || n % slots !== pos || n < 1) {
+      if (!Number.isInteger(n) || mod(n, slots) !== pos || n < 1) {
         slab.invalidate(pos);
         continue;
       }
       if (n > newest) newest = n;
     }
+    // Positions stamped with slots older than the ring holds are invisible to reads: no fix needed.
     if (newest !== this.newest) {
-      this.newest = newest;
-      slab.setField(OFFSET.newestSlot, newest);
+      this.io[0] = newest;
+      this.publishNewest();
     }
-    // Positions newer than the newest slot by a lap or more cannot exist; positions stamped with
-    // slots older than the ring holds are invisible to reads, so nothing else needs fixing.
     this.setCurrent();
   }
 
-  private clearValues(pos: number): void {
-    const { values } = this.slab;
-    const { slots } = this;
+  /** Sets the newest slot to io[0], in memory and in the header. */
+  private publishNewest(): void {
+    const n = this.io[0]!;
+    this.state[S_NEWEST] = n;
+    const h = this.slab.header;
+    // High word first: readers re-read until stable, and the low word is what changes each slot.
+    h[NEWEST_WORD + 1] = Math.floor(n / 4294967296);
+    h[NEWEST_WORD] = n >>> 0;
+  }
+
+  /** Computes the timestamp words of slot io[0] into words[1] (low) and words[2] (high). */
+  private wordsOfSlot(): void {
+    this.words[0] = this.io[0]! * this.intervalMs;
+    splitNs(this.words);
+  }
+
+  /** Empties position `pos` and stamps it for slot io[0], in an order a reader can trust. */
+  private prepare(pos: number): void {
+    const { ts, values } = this.slab;
+    ts[2 * pos] = 0;
+    ts[2 * pos + 1] = 0;
+    const slots = this.slots;
     const capacity = this.slab.id.capacity;
     for (let c = 0, i = pos; c < capacity; c++, i += slots) values[i] = Number.NaN;
+    this.wordsOfSlot();
+    ts[2 * pos + 1] = this.words[2]!;
+    ts[2 * pos] = this.words[1]!;
   }
 
-  /** Un-stamps, clears and re-stamps position `pos` for slot `n`, in an order a reader can trust. */
-  private prepare(pos: number, n: number): void {
-    this.slab.invalidate(pos);
-    this.clearValues(pos);
-    this.slab.stamp(pos, n * this.intervalMs);
-  }
-
-  /** Moves the newest slot forward to `n` (> newest), emptying every position it passes over. */
-  advance(n: number): void {
+  /** Writer: moves the newest slot forward to io[0] (> newest), emptying every position it passes over. */
+  advance(): void {
+    const n = this.io[0]!;
     const old = this.newest;
-    const firstKept = Math.max(1, n - this.slots + 1);
-    if (old !== 0 && this.beforeLoss !== null && firstKept > this.oldest(old)) this.beforeLoss(firstKept);
-    const from = old === 0 || n - old >= this.slots ? n - this.slots + 1 : old + 1;
-    for (let s = from; s < n; s++) this.slab.invalidate(((s % this.slots) + this.slots) % this.slots);
-    const pos = n % this.slots;
-    this.prepare(pos, n);
-    this.newest = n;
-    this.slab.setField(OFFSET.newestSlot, n);
+    const slots = this.slots;
+    if (old !== 0 && this.beforeLoss !== null) {
+      const firstKept = n - slots + 1;
+      if (firstKept > old - slots + 1 && firstKept > 1) {
+        this.io[1] = firstKept;
+        this.beforeLoss();
+      }
+    }
+    const ts = this.slab.ts;
+    // Un-stamp the positions passed over (at most one lap), walking positions as small integers.
+    const skipped = old === 0 || n - old >= slots ? slots - 1 : n - old - 1;
+    for (let i = 0, p = mod(n - skipped, slots); i < skipped; i++, p = p + 1 === slots ? 0 : p + 1) {
+      ts[2 * p] = 0;
+      ts[2 * p + 1] = 0;
+    }
+    this.io[0] = n; // beforeLoss may have used this ring's io
+    this.prepare(mod(n, slots));
+    this.publishNewest();
     this.setCurrent();
   }
 
   /**
-   * Returns the ring position for slot `n`, which must be within the ring (oldest ≤ n ≤ newest
-   * after an advance if needed); a position holding another time is prepared for `n`.
+   * Writer: the ring position for slot io[0], which must be ≥ the ring's oldest slot. Advances the
+   * ring when the slot is newer; prepares a position that holds another time.
    */
-  positionFor(n: number): number {
+  writePosition(): number {
+    const n = this.io[0]!;
     if (n > this.newest) {
-      this.advance(n);
+      this.advance();
       return this.curPos;
     }
-    const pos = n % this.slots;
-    const ms = n * this.intervalMs;
-    if (!this.slab.holds(pos, nsLow(ms), nsHigh(ms))) this.prepare(pos, n);
+    const pos = mod(n, this.slots);
+    const ts = this.slab.ts;
+    this.wordsOfSlot();
+    if (ts[2 * pos] !== this.words[1] || ts[2 * pos + 1] !== this.words[2]) this.prepare(pos);
     return pos;
   }
 
-  /** The value of `column` at slot `n`; NaN when the ring holds no value for that slot. */
-  valueAt(column: number, n: number): number {
-    const pos = n % this.slots;
+  /** True when position `pos` is stamped with slot `n` (reader-safe: atomic loads). */
+  holdsSlot(n: number): boolean {
     const ms = n * this.intervalMs;
-    const lo = nsLow(ms);
-    const hi = nsHigh(ms);
-    if (!this.slab.holds(pos, lo, hi)) return Number.NaN;
-    const v = this.slab.values[column * this.slots + pos]!;
-    return this.slab.holds(pos, lo, hi) ? v : Number.NaN;
+    return this.slab.holds(mod(n, this.slots), nsLow(ms), nsHigh(ms));
   }
 
   /**
@@ -165,8 +220,8 @@ export class Ring {
     const { values, ts } = slab;
     const base = column * slots;
     let k = 0;
-    for (let n = from; n <= to; n++) {
-      const pos = n % slots;
+    let pos = mod(from, slots);
+    for (let n = from; n <= to; n++, pos = pos + 1 === slots ? 0 : pos + 1) {
       const ms = n * intervalMs;
       const lo = nsLow(ms);
       const hi = nsHigh(ms);
@@ -181,16 +236,15 @@ export class Ring {
     return { timestamps: times.slice(0, k), values: vals.slice(0, k) };
   }
 
-  /** Oldest and newest slot starts (ms) that are stamped, or nulls when the ring is empty. */
+  /** Oldest and newest slot starts (ms) that are stamped, and how many are, given the newest. */
   span(newest: number): { oldest: number | null; newest: number | null; used: number } {
     if (newest === 0) return { oldest: null, newest: null, used: 0 };
     let oldestMs: number | null = null;
     let used = 0;
     for (let n = this.oldest(newest); n <= newest; n++) {
-      const ms = n * this.intervalMs;
-      if (this.slab.holds(n % this.slots, nsLow(ms), nsHigh(ms))) {
+      if (this.holdsSlot(n)) {
         used++;
-        if (oldestMs === null) oldestMs = ms;
+        if (oldestMs === null) oldestMs = n * this.intervalMs;
       }
     }
     return { oldest: oldestMs, newest: newest * this.intervalMs, used };

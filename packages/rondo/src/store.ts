@@ -8,7 +8,7 @@ import { RondoError } from './errors.js';
 import { type Labels, normalizeSeries, seriesKey } from './labels.js';
 import { acquireWriterLock, releaseWriterLock, writerActive } from './lock.js';
 import { metadataExists, readMetadata, type SeriesRecord, writeMetadata } from './metadata.js';
-import type { Ring } from './ring.js';
+import { type Ring, S_END, S_START, S_WRITES } from './ring.js';
 import {
   type Consolidation,
   canonicalSchemaJson,
@@ -193,6 +193,8 @@ export class Store {
   private closed = false;
   private registered = 0;
   private maintenance = new Set<() => void>();
+  /** record()'s slow path takes its value and time here: doubles passed as arguments would be boxed. */
+  private readonly slowIo = new Float64Array(2);
   private readonly cursorLocks = new CursorLocks();
 
   private constructor(
@@ -389,21 +391,28 @@ export class Store {
     if (typeof value !== 'number' || (value - value !== 0 && !Number.isNaN(value))) throw invalidValue(value);
     const t = timestamp === undefined ? Date.now() : timestamp;
     const ring = this.rings[handle]!;
-    if (typeof t === 'number' && t >= ring.curStart && t < ring.curEnd) {
+    const state = ring.state;
+    if (typeof t === 'number' && t >= state[S_START]! && t < state[S_END]!) {
       col[ring.curPos] = value;
-      ring.writes++;
+      state[S_WRITES]!++;
       return;
     }
-    this.recordSlow(handle, col, value, t);
+    if (typeof t !== 'number') throw invalidTimestamp(t);
+    this.slowIo[0] = value;
+    this.slowIo[1] = t;
+    this.recordSlow(handle);
   }
 
-  private recordSlow(handle: SeriesHandle, col: Float64Array, value: number, t: number): void {
+  /** A point outside the current slot: advance the ring, open a late slot, or drop it. */
+  private recordSlow(handle: SeriesHandle): void {
     const set = this.handleSets[handle]!;
-    checkTimestamp(t, set);
-    const pos = set.positionFor(t);
+    const t = this.slowIo[1]!;
+    if (!(t >= set.minTime) || t === Number.POSITIVE_INFINITY) throw invalidTimestamp(t, set);
+    set.io[0] = t;
+    const pos = set.writePosition();
     if (pos < 0) return;
-    col[pos] = value;
-    this.rings[handle]!.writes++;
+    this.cols[handle]![pos] = this.slowIo[0]!;
+    this.rings[handle]!.state[S_WRITES]!++;
   }
 
   /** Records `values[i]` for `handles[i]`, all at one timestamp (default Date.now()). Validates all first. */
@@ -472,7 +481,7 @@ export class Store {
     let tier: number;
     let covered: boolean;
     if (tierOpt === 'auto') {
-      ({ tier, covered } = set.autoTier(start ?? Number.NEGATIVE_INFINITY));
+      ({ tier, covered } = set.autoTier(start ?? Number.NEGATIVE_INFINITY, this.readOnly));
       if (start === undefined) covered = true;
     } else {
       if (!Number.isInteger(tierOpt) || tierOpt < 0 || tierOpt >= set.rings.length) {
@@ -566,7 +575,13 @@ export class Store {
     this.checkOpen();
     this.refresh();
     return drainStore(
-      { dir: this.dir, readOnly: this.readOnly, sets: this.sets, records: this.records, locks: this.cursorLocks },
+      {
+        dir: this.dir,
+        readOnly: this.readOnly,
+        sets: this.sets,
+        records: this.records,
+        locks: this.cursorLocks,
+      },
       name,
       options,
     );
@@ -660,20 +675,17 @@ function invalidValue(value: unknown): RondoError {
   );
 }
 
-function checkTimestamp(t: unknown, set: TierSet): void {
-  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) {
-    throw new RondoError(
+function invalidTimestamp(t: unknown, set?: TierSet): RondoError {
+  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0 || set === undefined) {
+    return new RondoError(
       'ERR_RONDO_INVALID_TIMESTAMP',
       `timestamp must be a finite number of ms > 0, got ${String(t)}`,
     );
   }
-  const min = set.schema.tiers[set.schema.tiers.length - 1]!.interval;
-  if (t < min) {
-    throw new RondoError(
-      'ERR_RONDO_INVALID_TIMESTAMP',
-      `timestamp ${t} is before the first slot of schema ${set.schema.name} (${min} ms: slot 0 means "never written")`,
-    );
-  }
+  return new RondoError(
+    'ERR_RONDO_INVALID_TIMESTAMP',
+    `timestamp ${t} is before the first slot of schema ${set.schema.name} (${set.minTime} ms: slot 0 means "never written")`,
+  );
 }
 
 /** Re-exported for the CLI: whether a writer holds the store in `dir`. */

@@ -1,8 +1,8 @@
-import { FN_CODE, foldWindow } from './consolidate.js';
-import { Ring } from './ring.js';
+import { FN_CODE, foldColumn, minKnown } from './consolidate.js';
+import { mod, Ring, S_WRITES } from './ring.js';
 import type { Schema } from './schema.js';
 import { OFFSET, type Slab } from './slab.js';
-import { nsHigh, nsLow } from './timestamp.js';
+import { splitNs } from './timestamp.js';
 
 /** Counters of one schema's tiers, summed into Store.stats(). */
 export interface TierCounters {
@@ -12,6 +12,13 @@ export interface TierCounters {
   windowsWritten: number;
   /** Consolidations the writer ran itself because a slot was about to be reused. */
   autoConsolidations: number;
+}
+
+/** Copies `from[k]` into the u64 header field at `offset` of `slab` (the value never crosses a call). */
+function storeU64(slab: Slab, offset: number, from: Float64Array, k: number): void {
+  const value = from[k]!;
+  slab.header[offset / 4 + 1] = Math.floor(value / 4294967296);
+  slab.header[offset / 4] = value >>> 0;
 }
 
 /**
@@ -24,6 +31,9 @@ export interface TierCounters {
  * min(consolidatedTo, window of dirtyFrom) to the source's newest slot from scratch, so the result
  * never depends on when it runs. Before the source ring reuses a slot whose window is not final,
  * the writer consolidates first, so no window is ever recomputed from part of its points.
+ *
+ * The writer mirrors both header fields in Float64Arrays and passes doubles through `io`, so the
+ * slot-advance path (which may consolidate) allocates nothing.
  */
 export class TierSet {
   /** The schema these rings store. */
@@ -34,91 +44,114 @@ export class TierSet {
   columns: number;
   /** Counters since open. */
   readonly counters: TierCounters = { droppedLate: 0, windowsWritten: 0, autoConsolidations: 0 };
-  private readonly ratio: number[];
-  private readonly fn: number[];
-  private readonly lastWrites: number[];
+  /** Earliest time a point may have: the coarsest interval (so every tier's slot is ≥ 1). */
+  readonly minTime: number;
+  /** Writer input: [0] = the time (ms) record() wants a tier-0 position for. */
+  readonly io = new Float64Array(1);
+  private readonly ratio: Int32Array;
+  private readonly fn: Int32Array;
+  private readonly need: Int32Array;
+  private readonly lastWrites: Float64Array;
+  /** Writer's mirror of each tier's `consolidatedTo` (index k = tier k). */
+  private readonly mark: Float64Array;
+  /** Writer's mirror of each tier's `dirtyFrom`. */
+  private readonly dirty: Float64Array;
   private readonly scratch: Int32Array[];
+  /** splitNs scratch: [0] = ms in, [1] = low word, [2] = high word out. */
+  private readonly words = new Float64Array(3);
 
   constructor(schema: Schema, slabs: Slab[], writable: boolean, columns: number) {
     this.schema = schema;
     this.rings = slabs.map((s) => new Ring(s));
     this.columns = columns;
-    this.ratio = schema.tiers.map((t, i) => (i === 0 ? 1 : t.interval / schema.tiers[i - 1]!.interval));
-    this.fn = schema.tiers.map((t) => (t.consolidation ? FN_CODE[t.consolidation] : -1));
-    this.lastWrites = schema.tiers.map(() => -1);
-    this.scratch = this.ratio.map((r) => new Int32Array(r));
+    const tiers = schema.tiers;
+    this.minTime = tiers[tiers.length - 1]!.interval;
+    this.ratio = Int32Array.from(tiers, (t, i) => (i === 0 ? 1 : t.interval / tiers[i - 1]!.interval));
+    this.fn = Int32Array.from(tiers, (t) => (t.consolidation ? FN_CODE[t.consolidation] : -1));
+    this.need = Int32Array.from(tiers, (t, i) => minKnown(t.xff, this.ratio[i]!));
+    this.lastWrites = new Float64Array(tiers.length).fill(-1);
+    this.mark = Float64Array.from(slabs, (s) => s.consolidatedTo);
+    this.dirty = Float64Array.from(slabs, (s) => s.dirtyFrom);
+    this.scratch = Array.from(this.ratio, (r) => new Int32Array(r));
     if (writable) {
       for (const ring of this.rings) ring.recover();
       this.rings.forEach((ring, k) => {
-        if (k + 1 < this.rings.length) ring.beforeLoss = (firstKept) => this.beforeLoss(k, firstKept);
+        if (k + 1 < this.rings.length) ring.beforeLoss = () => this.beforeLoss(k);
       });
     }
   }
 
   /**
-   * Record's slow path: the ring position of tier 0 for time `t` (ms), advancing the ring or
+   * record()'s slow path: the tier-0 ring position for time io[0] (ms), advancing the ring or
    * opening a late slot as needed; -1 when the point is too late to keep (counted).
    */
-  positionFor(t: number): number {
+  writePosition(): number {
     const ring = this.rings[0]!;
-    const n = Math.floor(t / ring.intervalMs);
-    if (n >= ring.newest) return ring.positionFor(n);
-    if (!this.lateAccepted(n)) {
+    const n = Math.floor(this.io[0]! / ring.intervalMs);
+    ring.io[0] = n;
+    if (n >= ring.newest) return ring.writePosition();
+    if (!this.lateAccepted()) {
       this.counters.droppedLate++;
       return -1;
     }
-    const pos = ring.positionFor(n);
+    ring.io[0] = n;
+    const pos = ring.writePosition();
     this.markDirty(0, n);
     return pos;
   }
 
   /**
-   * A late slot is kept only while it and, for every coarser tier, the whole window it folds
-   * into are still in their source rings; otherwise refolding would use part of a window.
+   * Whether the late slot in rings[0].io[0] is kept: only while it and, for every coarser tier,
+   * the whole window it folds into are still in their source rings; otherwise refolding the
+   * window would use only part of its points.
    */
-  private lateAccepted(n: number): boolean {
-    let s = n;
+  private lateAccepted(): boolean {
+    let s = this.rings[0]!.io[0]!;
     for (let k = 0; k < this.rings.length; k++) {
-      if (k > 0) s = Math.floor(s / this.ratio[k]!) * this.ratio[k]!;
+      const r = this.ratio[k]!;
+      if (k > 0) s = Math.floor(s / r) * r;
       const ring = this.rings[k === 0 ? 0 : k - 1]!;
-      if (s < ring.oldest()) return false;
-      if (k > 0) s /= this.ratio[k]!;
+      if (s < ring.newest - ring.slots + 1 || s < 1) return false;
+      if (k > 0) s /= r;
     }
     return true;
   }
 
   private markDirty(k: number, n: number): void {
     if (k + 1 >= this.rings.length) return;
-    const slab = this.rings[k]!.slab;
-    const dirty = slab.dirtyFrom;
-    if (dirty === 0 || n < dirty) slab.setField(OFFSET.dirtyFrom, n);
+    const d = this.dirty[k]!;
+    if (d === 0 || n < d) {
+      this.dirty[k] = n;
+      storeU64(this.rings[k]!.slab, OFFSET.dirtyFrom, this.dirty, k);
+    }
   }
 
-  private beforeLoss(k: number, firstKept: number): void {
-    const mark = this.markOf(k + 1);
-    const dirty = this.rings[k]!.slab.dirtyFrom;
+  /** Ring k is about to drop every slot before its io[1]: make the windows they belong to final first. */
+  private beforeLoss(k: number): void {
+    const firstKept = this.rings[k]!.io[1]!;
+    let pending = this.mark[k + 1]!;
+    if (pending === 0) pending = this.initMark(k + 1);
+    const d = this.dirty[k]!;
     const r = this.ratio[k + 1]!;
-    const pendingFrom = Math.min(mark, dirty === 0 ? Number.POSITIVE_INFINITY : Math.floor(dirty / r) * r);
-    if (mark !== 0 && pendingFrom < firstKept) {
+    if (d !== 0 && Math.floor(d / r) * r < pending) pending = Math.floor(d / r) * r;
+    if (pending !== 0 && pending < firstKept) {
       this.counters.autoConsolidations++;
       this.consolidateInto(k + 1);
     }
   }
 
-  /**
-   * Tier k's consolidation mark; the first time the source has data, the mark starts at the
-   * window of its first stamped slot (found once, then kept in the header).
-   */
-  private markOf(k: number): number {
-    const dst = this.rings[k]!.slab;
-    const mark = dst.consolidatedTo;
-    if (mark !== 0) return mark;
-    const first = this.firstStamped(this.rings[k - 1]!);
-    if (first === 0) return 0;
-    const r = this.ratio[k]!;
-    const start = Math.floor(first / r) * r;
-    dst.setField(OFFSET.consolidatedTo, start);
-    return start;
+  /** The first time tier k's source has data, its mark starts at the window of the oldest stamped slot. */
+  private initMark(k: number): number {
+    const src = this.rings[k - 1]!;
+    for (let n = src.oldest(); n !== 0 && n <= src.newest; n++) {
+      if (src.holdsSlot(n)) {
+        const r = this.ratio[k]!;
+        this.mark[k] = Math.floor(n / r) * r;
+        storeU64(this.rings[k]!.slab, OFFSET.consolidatedTo, this.mark, k);
+        return this.mark[k]!;
+      }
+    }
+    return 0;
   }
 
   /** Consolidates every coarse tier in order (1 from 0, 2 from 1, …); returns windows written. */
@@ -128,15 +161,10 @@ export class TierSet {
     return written;
   }
 
-  /** First stamped slot of a ring (oldest first), or 0 when none. */
-  private firstStamped(ring: Ring): number {
-    for (let n = ring.oldest(); n <= ring.newest; n++) {
-      const ms = n * ring.intervalMs;
-      if (ring.slab.holds(n % ring.slots, nsLow(ms), nsHigh(ms))) return n;
-    }
-    return 0;
-  }
-
+  /**
+   * Recomputes tier k's windows from min(mark, window of dirtyFrom) through the source's newest
+   * slot, each from all the source points it has. One method, locals only: see the class note.
+   */
   private consolidateInto(k: number): number {
     const src = this.rings[k - 1]!;
     const dst = this.rings[k]!;
@@ -144,67 +172,85 @@ export class TierSet {
     const srcNewest = src.newest;
     if (srcNewest === 0) return 0;
     const newestWindow = Math.floor(srcNewest / r) * r;
-    const dirty = src.slab.dirtyFrom;
-    if (src.writes === this.lastWrites[k] && dirty === 0 && dst.slab.consolidatedTo === newestWindow)
-      return 0;
-    const mark = this.markOf(k);
-    if (mark === 0) return 0;
-    const from = dirty === 0 ? mark : Math.min(mark, Math.floor(dirty / r) * r);
-    const oldest = src.oldest(srcNewest);
+    const dirty = this.dirty[k - 1]!;
+    if (src.writes === this.lastWrites[k] && dirty === 0 && this.mark[k] === newestWindow) return 0;
+    let from = this.mark[k]!;
+    if (from === 0) from = this.initMark(k);
+    if (from === 0) return 0;
+    if (dirty !== 0 && Math.floor(dirty / r) * r < from) from = Math.floor(dirty / r) * r;
+
+    const srcOldest = srcNewest - src.slots + 1;
+    const srcSlots = src.slots;
+    const srcTs = src.slab.ts;
+    const srcValues = src.slab.values;
+    const stepLo = (src.intervalMs * 1e6) % 4294967296;
+    const stepHi = Math.floor((src.intervalMs * 1e6) / 4294967296);
+    const positions = this.scratch[k]!;
+    const fn = this.fn[k]!;
+    const need = this.need[k]!;
+    const dstSlots = dst.slots;
+    const out = dst.slab.values;
+    const dstTs = dst.slab.ts;
     let written = 0;
     for (let ws = from; ws <= srcNewest; ws += r) {
-      // A window whose first slots left the ring was final before they left (see beforeLoss).
-      if (ws < oldest) continue;
-      if (this.writeWindow(k, ws, srcNewest)) written++;
+      // A window whose first slots left the ring was made final before they left (beforeLoss).
+      if (ws < srcOldest) continue;
+      // Collect the stamped source slots of the window, walking its expected timestamps.
+      const end = ws + r - 1 < srcNewest ? ws + r - 1 : srcNewest;
+      let count = 0;
+      let pos = mod(ws, srcSlots);
+      this.words[0] = ws * src.intervalMs;
+      splitNs(this.words);
+      let lo = this.words[1]!;
+      let hi = this.words[2]!;
+      for (let s = ws; s <= end; s++) {
+        if (srcTs[2 * pos] === lo && srcTs[2 * pos + 1] === hi) positions[count++] = pos;
+        pos = pos + 1 === srcSlots ? 0 : pos + 1;
+        lo += stepLo;
+        hi += stepHi;
+        if (lo >= 4294967296) {
+          lo -= 4294967296;
+          hi += 1;
+        }
+      }
+      const w = ws / r;
+      const dpos = mod(w, dstSlots);
+      if (count === 0) {
+        // Nothing to fold: skip unless an earlier value for this window must be replaced.
+        this.words[0] = w * dst.intervalMs;
+        splitNs(this.words);
+        if (w > dst.newest || dstTs[2 * dpos] !== this.words[1] || dstTs[2 * dpos + 1] !== this.words[2])
+          continue;
+      }
+      if (w < dst.newest - dstSlots + 1) continue;
+      dst.io[0] = w;
+      const at = dst.writePosition();
+      if (w < dst.newest) this.markDirty(k, w);
+      for (let c = 0; c < this.columns; c++)
+        foldColumn(fn, srcValues, c * srcSlots, positions, count, need, out, c * dstSlots + at);
+      dst.state[S_WRITES]!++;
+      written++;
     }
-    dst.slab.setField(OFFSET.consolidatedTo, newestWindow);
-    if (dirty !== 0) src.slab.setField(OFFSET.dirtyFrom, 0);
+    this.mark[k] = newestWindow;
+    storeU64(dst.slab, OFFSET.consolidatedTo, this.mark, k);
+    if (dirty !== 0) {
+      this.dirty[k - 1] = 0;
+      storeU64(src.slab, OFFSET.dirtyFrom, this.dirty, k - 1);
+    }
     this.lastWrites[k] = src.writes;
     this.counters.windowsWritten += written;
     return written;
-  }
-
-  /** Recomputes the window of tier k that starts at source slot `ws`; false when it is empty and absent. */
-  private writeWindow(k: number, ws: number, srcNewest: number): boolean {
-    const src = this.rings[k - 1]!;
-    const dst = this.rings[k]!;
-    const r = this.ratio[k]!;
-    const positions = this.scratch[k]!;
-    const { slab } = src;
-    let count = 0;
-    const end = Math.min(ws + r - 1, srcNewest);
-    for (let s = ws; s <= end; s++) {
-      const ms = s * src.intervalMs;
-      const pos = s % src.slots;
-      if (slab.holds(pos, nsLow(ms), nsHigh(ms))) positions[count++] = pos;
-    }
-    const w = ws / r;
-    if (count === 0) {
-      const wms = w * dst.intervalMs;
-      if (w > dst.newest || !dst.slab.holds(w % dst.slots, nsLow(wms), nsHigh(wms))) return false;
-    }
-    if (w < dst.oldest()) return false;
-    const dpos = dst.positionFor(w);
-    if (w < dst.newest) this.markDirty(k, w);
-    const fn = this.fn[k]!;
-    const xff = this.schema.tiers[k]!.xff;
-    const out = dst.slab.values;
-    for (let c = 0; c < this.columns; c++) {
-      out[c * dst.slots + dpos] = foldWindow(fn, slab.values, c * src.slots, positions, count, r, xff);
-    }
-    dst.writes++;
-    return true;
   }
 
   /**
    * The tier `auto` picks for a query starting at `start` (ms): the finest whose retention,
    * counted back from its newest slot, reaches `start`; otherwise the coarsest with data.
    */
-  autoTier(start: number): { tier: number; covered: boolean } {
+  autoTier(start: number, readNewest: boolean): { tier: number; covered: boolean } {
     let coarsestWithData = 0;
     for (let k = 0; k < this.rings.length; k++) {
       const ring = this.rings[k]!;
-      const newest = ring.refreshNewest();
+      const newest = readNewest ? ring.refreshNewest() : ring.newest;
       if (newest === 0) continue;
       coarsestWithData = k;
       if ((newest - ring.slots + 1) * ring.intervalMs <= start) return { tier: k, covered: true };

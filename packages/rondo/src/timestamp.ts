@@ -38,3 +38,19 @@ export function nsToMs(low: number, high: number): number {
   const ms = high * 4294 + restMs;
   return Number.isSafeInteger(ms) ? ms : Number.NaN;
 }
+
+/**
+ * Splits `io[0]` ms into the u64 ns words `io[1]` (low) and `io[2]` (high). The hot paths use
+ * this form because a double passed to or returned from a call V8 does not inline is boxed
+ * (allocated), and the low word does not fit a small integer.
+ */
+export function splitNs(io: Float64Array): void {
+  const ms = io[0]!;
+  const h = Math.floor(ms / TWO_20);
+  const a = h * 1e6;
+  const aLow = a - Math.floor(a / 4096) * 4096;
+  const low = aLow * TWO_20 + (ms - h * TWO_20) * 1e6;
+  const carry = Math.floor(low / TWO_32);
+  io[1] = low - carry * TWO_32;
+  io[2] = Math.floor(a / 4096) + carry;
+}
