@@ -95,7 +95,7 @@ export function readCursor(dir: string, name: string): CursorDoc {
   } catch (cause) {
     throw corrupt(path, `cursor is not valid JSON (${(cause as Error).message})`, cause);
   }
-  if (!doc || doc.format !== 'rondo-cursor' || doc.version !== 1 || typeof doc.tiers !== 'object')
+  if (doc?.format !== 'rondo-cursor' || doc.version !== 1 || !doc.tiers || typeof doc.tiers !== 'object')
     throw corrupt(path, 'not a rondo cursor file (format/version)');
   for (const [tier, tc] of Object.entries(doc.tiers)) {
     const ok =

@@ -16,7 +16,8 @@ const T0 = 1_700_000_000_000;
 function withStore(fn: (store: Store, dir: string) => void, slots = 10, tiers = 1): void {
   const dir = mkdtempSync(join(tmpdir(), 'rondo-drain-'));
   const tierList = [{ interval: SEC, retention: slots * SEC }];
-  if (tiers > 1) tierList.push({ interval: 2 * SEC, retention: slots * 2 * SEC, consolidation: 'sum' } as never);
+  if (tiers > 1)
+    tierList.push({ interval: 2 * SEC, retention: slots * 2 * SEC, consolidation: 'sum' } as never);
   const store = Store.open(dir, { schemas: [{ name: 's', maxSeries: 8, tiers: tierList }] });
   try {
     fn(store, dir);
@@ -103,10 +104,7 @@ describe('drain', () => {
       throwsCode(() => older.commit(), 'ERR_RONDO_CURSOR');
       // The stale commit changed nothing: the cursor is where `newer` left it.
       store.record(a, 9, T0 + 9 * SEC);
-      assert.deepEqual(
-        pts(store.drain('p'))[a],
-        [[T0 + 3 * SEC, 3]],
-      );
+      assert.deepEqual(pts(store.drain('p'))[a], [[T0 + 3 * SEC, 3]]);
     });
   });
 
@@ -122,7 +120,8 @@ describe('drain', () => {
         assert.ok(batch.samples <= 5);
         batches++;
         for (const s of batch.series)
-          for (let i = 0; i < s.timestamps.length; i++) seen.push(`${s.handle}@${s.timestamps[i]}=${s.values[i]}`);
+          for (let i = 0; i < s.timestamps.length; i++)
+            seen.push(`${s.handle}@${s.timestamps[i]}=${s.values[i]}`);
         batch.commit();
       }
       const want = hs.flatMap((h) => [...Array(7).keys()].map((i) => `${h}@${T0 + i * SEC}=${h * 100 + i}`));
@@ -278,7 +277,11 @@ describe('drain', () => {
         fc.array(
           fc.oneof(
             fc.record({ op: fc.constant('rec' as const), h: fc.nat(2), step: fc.nat(3), v: fc.integer() }),
-            fc.record({ op: fc.constant('drain' as const), max: fc.integer({ min: 1, max: 6 }), commit: fc.boolean() }),
+            fc.record({
+              op: fc.constant('drain' as const),
+              max: fc.integer({ min: 1, max: 6 }),
+              commit: fc.boolean(),
+            }),
           ),
           { maxLength: 60 },
         ),

@@ -237,7 +237,8 @@ export function drainStore(src: DrainSource, name: string, options: DrainOptions
       return committed;
     },
     commit(): void {
-      if (committed) throw new RondoError('ERR_RONDO_CURSOR', `cursor ${name}: this batch was already committed`);
+      if (committed)
+        throw new RondoError('ERR_RONDO_CURSOR', `cursor ${name}: this batch was already committed`);
       if (!src.locks.holds(name)) throw new RondoError('ERR_RONDO_CLOSED', `store ${src.dir} is closed`);
       const fresh: CursorDoc = readCursor(src.dir, name);
       const ftc = fresh.tiers[tier] ?? emptyTier();

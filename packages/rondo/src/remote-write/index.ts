@@ -1,0 +1,19 @@
+/**
+ * Prometheus remote-write export: `import { RemoteWriter, startPush } from 'rondo/remote-write'`.
+ * See docs/export.md.
+ */
+export { promLabels, sanitizeLabelName, sanitizeMetricName } from './labels.js';
+export { encodeWriteRequest, type PromLabel, type PromSeries } from './protobuf.js';
+export { type Pusher, type PushOptions, type PushStats, startPush } from './push.js';
+export { snappyCompress } from './snappy.js';
+export {
+  type PushBatch,
+  PushError,
+  type PushEvent,
+  type PushSeries,
+  parseRetryAfter,
+  RemoteWriter,
+  type RemoteWriterOptions,
+  USER_AGENT,
+  type WriterStats,
+} from './writer.js';

@@ -1,0 +1,189 @@
+import { validateCursorName } from '../cursors.js';
+import type { DrainBatch } from '../drain.js';
+import { type Duration, parseDuration } from '../duration.js';
+import { RondoError } from '../errors.js';
+import type { Store } from '../store.js';
+import { PushError, type PushEvent, RemoteWriter, type RemoteWriterOptions } from './writer.js';
+
+/** Options of {@link startPush}: where and how often, plus every {@link RemoteWriterOptions}. */
+export interface PushOptions extends RemoteWriterOptions {
+  /** Interval between pushes; default '10s'. */
+  every?: Duration;
+  /** Tier to push; default 0. */
+  tier?: number;
+  /** Cursor name; default 'prometheus'. */
+  name?: string;
+  /** Samples per drained batch; default 10 000. */
+  maxSamples?: number;
+  /**
+   * Whether stop() also pushes the newest (open) slot; default true. Pass false (or a function
+   * deciding at stop time) when a writer in another process keeps recording into that slot.
+   */
+  includeOpenOnStop?: boolean | (() => boolean);
+}
+
+/** Counters of a {@link Pusher}. */
+export interface PushStats {
+  /** Pushes that sent at least one sample. */
+  pushes: number;
+  /** Batches pushed and committed. */
+  batches: number;
+  /** Samples accepted by the receiver. */
+  samples: number;
+  /** Retries of requests (5xx, 429, timeouts, network errors). */
+  retries: number;
+  /** Samples dropped because the receiver answered 400. */
+  dropped400: number;
+  /** Series-slots lost to the ring before they were drained (see DrainBatch.gap). */
+  gap: number;
+  /** Pushes that failed (the data is kept and sent again). */
+  errors: number;
+  /** The last error, or null. */
+  lastError: Error | null;
+}
+
+/** What {@link startPush} returns. */
+export interface Pusher {
+  /** Counters, live. */
+  readonly stats: PushStats;
+  /** The writer used (its own counters are in `writer.stats`). */
+  readonly writer: RemoteWriter;
+  /** Pushes now (after any push under way); resolves with the samples pushed. */
+  pushNow(): Promise<number>;
+  /** Stops the timer, waits for a push under way, then pushes what is left. Idempotent. */
+  stop(): Promise<void>;
+}
+
+// A push drains at most this many batches before yielding to the next tick.
+const MAX_BATCHES_PER_PUSH = 1000;
+
+/**
+ * Drains `store` (tier, cursor name) and pushes to a remote-write endpoint every `every`, on an
+ * unreferenced timer: record() is never blocked by the network and one push runs at a time.
+ * A batch is committed only after the receiver accepted it (or dropped it with a 400).
+ */
+export function startPush(store: Store, options: PushOptions): Pusher {
+  const every = parseDuration(options.every ?? '10s', 'startPush every');
+  const tier = options.tier ?? 0;
+  const name = options.name ?? 'prometheus';
+  const maxSamples = options.maxSamples ?? 10_000;
+  const userEvent = options.onEvent ?? (() => {});
+  const stats: PushStats = {
+    pushes: 0,
+    batches: 0,
+    samples: 0,
+    retries: 0,
+    dropped400: 0,
+    gap: 0,
+    errors: 0,
+    lastError: null,
+  };
+  const writer = new RemoteWriter({
+    ...options,
+    onEvent: (e) => {
+      if (e.type === 'retry') stats.retries++;
+      else if (e.type === 'dropped' && e.status === 400) stats.dropped400 += e.samples;
+      else if (e.type === 'sent') stats.samples += e.samples;
+      userEvent(e);
+    },
+  });
+  // Fail early on a bad name or tier, not on the first tick.
+  validateCursorName(name);
+  if (!Number.isInteger(tier) || !store.schemaList().some((s) => tier >= 0 && tier < s.tiers.length))
+    throw new RondoError('ERR_RONDO_INVALID_TIER', `startPush: no schema has tier ${String(tier)}`);
+
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<number> | null = null;
+  let stopped = false;
+  let fatal: Error | null = null;
+  let stopping: Promise<void> | null = null;
+
+  const emit = (e: PushEvent): void => userEvent(e);
+
+  async function pushAll(final: boolean, includeOpen: boolean): Promise<number> {
+    const started = performance.now();
+    const acceptedBefore = writer.stats.samples;
+    let drained = 0;
+    let series = 0;
+    let batches = 0;
+    for (let i = 0; i < MAX_BATCHES_PER_PUSH; i++) {
+      const batch: DrainBatch = store.drain(name, { tier, maxSamples, includeOpen });
+      if (batch.gap > 0) {
+        stats.gap += batch.gap;
+        emit({ type: 'gap', slots: batch.gap, series: batch.gaps.length });
+      }
+      if (batch.samples === 0) {
+        batch.commit();
+        break;
+      }
+      await writer.push(batch);
+      batch.commit();
+      stats.batches++;
+      batches++;
+      drained += batch.samples;
+      series += batch.series.length;
+    }
+    // Samples the receiver accepted (a 400 drop is drained and committed, but not pushed).
+    const samples = writer.stats.samples - acceptedBefore;
+    if (drained > 0) {
+      stats.pushes++;
+      emit({ type: 'pushed', samples, series, batches, durationMs: performance.now() - started, final });
+    }
+    return samples;
+  }
+
+  function run(final: boolean, includeOpen: boolean): Promise<number> {
+    const previous = running ?? Promise.resolve(0);
+    const next = previous
+      .catch(() => 0)
+      .then(() => pushAll(final, includeOpen))
+      .catch((err: unknown) => {
+        stats.errors++;
+        stats.lastError = err as Error;
+        if (err instanceof PushError && !err.retryable) {
+          fatal = err;
+          if (timer !== null) clearTimeout(timer);
+          emit({ type: 'fatal', error: err });
+        } else emit({ type: 'error', error: err as Error });
+        throw err;
+      });
+    running = next;
+    next
+      .catch(() => {})
+      .finally(() => {
+        if (running === next) running = null;
+      });
+    return next;
+  }
+
+  function schedule(): void {
+    if (stopped || fatal !== null) return;
+    timer = setTimeout(() => {
+      timer = null;
+      run(false, false)
+        .catch(() => {})
+        .finally(schedule);
+    }, every);
+    timer.unref();
+  }
+  schedule();
+
+  return {
+    stats,
+    writer,
+    pushNow: () => run(false, false),
+    stop(): Promise<void> {
+      if (stopping !== null) return stopping;
+      stopped = true;
+      if (timer !== null) clearTimeout(timer);
+      stopping = (async () => {
+        if (running !== null) await running.catch(() => {});
+        if (fatal !== null) throw fatal;
+        if (store.isClosed) throw new RondoError('ERR_RONDO_CLOSED', `store ${store.dir} is closed`);
+        const inc = options.includeOpenOnStop ?? true;
+        await run(true, typeof inc === 'function' ? inc() : inc);
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,306 @@
+// RemoteWriter and startPush against a scripted loopback receiver: headers, retries (5xx, 429 with
+// Retry-After, timeouts, refused connections), 413 splitting, 400 dropping, 401/403/404 stopping,
+// and a flapping receiver after which every point has arrived, never with two different values.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { isRondoError } from '../errors.js';
+import { Store } from '../store.js';
+import { FakeReceiver } from './fake-receiver.js';
+import { startPush } from './push.js';
+import { PushError, type PushEvent, parseRetryAfter, RemoteWriter, USER_AGENT } from './writer.js';
+
+const T0 = 1_700_000_000_000;
+const FAST = { minBackoff: 1, maxBackoff: 10, timeout: 300 } as const;
+
+function batchOf(n: number, name = 'm', labels: Record<string, string> = {}) {
+  return {
+    series: [
+      {
+        name,
+        labels,
+        timestamps: Float64Array.from({ length: n }, (_, i) => T0 + i * 1000),
+        values: Float64Array.from({ length: n }, (_, i) => i),
+      },
+    ],
+  };
+}
+
+let rx: FakeReceiver;
+before(async () => {
+  rx = await new FakeReceiver().start();
+});
+after(async () => {
+  await rx.close();
+});
+function reset(): void {
+  rx.script = [];
+  rx.maxBytes = Number.POSITIVE_INFINITY;
+  rx.requests.length = 0;
+  rx.accepted.length = 0;
+}
+
+describe('RemoteWriter', () => {
+  test('sends remote-write v1 headers, auth and mapped labels', async () => {
+    reset();
+    const w = new RemoteWriter({
+      url: rx.url,
+      bearerToken: 'tok',
+      headers: { 'X-Scope-OrgID': 'team' },
+      externalLabels: { env: 'test', host: 'ignored' },
+    });
+    await w.push(batchOf(3, 'cpu.usage', { host: 'web1' }));
+    const h = rx.requests[0]!.headers;
+    assert.equal(h['content-encoding'], 'snappy');
+    assert.equal(h['content-type'], 'application/x-protobuf');
+    assert.equal(h['x-prometheus-remote-write-version'], '0.1.0');
+    assert.equal(h['user-agent'], USER_AGENT);
+    assert.equal(h['authorization'], 'Bearer tok');
+    assert.equal(h['x-scope-orgid'], 'team');
+    assert.deepEqual(
+      rx.accepted.map((s) => [s.series, s.t, s.v]),
+      [0, 1, 2].map((i) => ['__name__="cpu_usage",env="test",host="web1"', T0 + i * 1000, i]),
+    );
+    assert.equal(w.stats.samples, 3);
+    reset();
+    await new RemoteWriter({ url: rx.url, basicAuth: { username: 'u', password: 'p' } }).push(batchOf(1));
+    assert.equal(rx.requests[0]!.headers['authorization'], `Basic ${Buffer.from('u:p').toString('base64')}`);
+  });
+
+  test('retries 5xx, 429 (honouring Retry-After), timeouts; then delivers once', async () => {
+    reset();
+    rx.script = [{ status: 500 }, { status: 503 }, 'stall', { status: 429, headers: { 'Retry-After': '1' } }];
+    const events: PushEvent[] = [];
+    const w = new RemoteWriter({ url: rx.url, ...FAST, onEvent: (e) => events.push(e) });
+    const started = Date.now();
+    await w.push(batchOf(5));
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 950, `Retry-After: 1 was honoured (${elapsed} ms)`);
+    assert.equal(w.stats.retries, 4);
+    assert.equal(rx.requests.length, 5);
+    assert.equal(rx.accepted.length, 5);
+    const retries = events.filter((e) => e.type === 'retry');
+    assert.deepEqual(
+      retries.map((e) => (e.type === 'retry' ? e.status : -1)),
+      [500, 503, null, 429],
+    );
+    assert.match(retries[2]!.type === 'retry' ? retries[2]!.message : '', /timed out/);
+  });
+
+  test('Retry-After as seconds or an HTTP date', () => {
+    assert.equal(parseRetryAfter('3'), 3000);
+    assert.equal(parseRetryAfter(new Date(T0 + 5000).toUTCString(), T0), 5000);
+    assert.equal(parseRetryAfter(new Date(T0 - 5000).toUTCString(), T0), 0);
+    assert.equal(parseRetryAfter('soon'), null);
+    assert.equal(parseRetryAfter(null), null);
+  });
+
+  test('gives up after maxRetries with a retryable PushError (data kept by the caller)', async () => {
+    reset();
+    rx.script = Array(10).fill({ status: 502, body: 'bad gateway' });
+    const w = new RemoteWriter({ url: rx.url, ...FAST, maxRetries: 2 });
+    await assert.rejects(w.push(batchOf(2)), (err: unknown) => {
+      assert.ok(err instanceof PushError);
+      assert.equal(err.code, 'ERR_RONDO_PUSH');
+      assert.equal(err.status, 502);
+      assert.equal(err.retryable, true);
+      assert.match(err.message, /after 3 attempts: HTTP 502: bad gateway/);
+      return true;
+    });
+    assert.equal(rx.requests.length, 3);
+    // A refused connection is retried too, then reported.
+    const dead = new RemoteWriter({ url: 'http://127.0.0.1:1/api/v1/write', ...FAST, maxRetries: 1 });
+    await assert.rejects(
+      dead.push(batchOf(1)),
+      (err: unknown) => err instanceof PushError && err.status === null,
+    );
+  });
+
+  test('413 halves the request until each part fits; every sample arrives once', async () => {
+    reset();
+    const w = new RemoteWriter({ url: rx.url, ...FAST });
+    const full = batchOf(400);
+    rx.maxBytes = 1200;
+    await w.push({ series: [...full.series, ...batchOf(100, 'other').series] });
+    assert.ok(w.stats.splits >= 3);
+    assert.ok(rx.requests.some((r) => r.status === 413));
+    const got = rx.bySample();
+    assert.equal(got.size, 500);
+    for (const values of got.values()) assert.equal(values.length, 1);
+  });
+
+  test('400 drops the request, reports the server message and counts it; later data flows', async () => {
+    reset();
+    rx.script = [{ status: 400, body: 'out of order sample' }];
+    const events: PushEvent[] = [];
+    const w = new RemoteWriter({ url: rx.url, ...FAST, onEvent: (e) => events.push(e) });
+    await w.push(batchOf(4));
+    assert.equal(w.stats.dropped400, 4);
+    const dropped = events.find((e) => e.type === 'dropped');
+    assert.deepEqual(dropped, { type: 'dropped', status: 400, samples: 4, message: 'out of order sample' });
+    await w.push(batchOf(2, 'next'));
+    assert.equal(rx.accepted.length, 2);
+  });
+
+  test('401, 403 and 404 stop at once with ERR_RONDO_PUSH and the status', async () => {
+    for (const status of [401, 403, 404]) {
+      reset();
+      rx.script = [{ status, body: 'nope' }];
+      const w = new RemoteWriter({ url: rx.url, ...FAST });
+      await assert.rejects(w.push(batchOf(1)), (err: unknown) => {
+        assert.ok(isRondoError(err, 'ERR_RONDO_PUSH'));
+        assert.equal((err as PushError).status, status);
+        assert.equal((err as PushError).retryable, false);
+        assert.match(err.message, new RegExp(`HTTP ${status}: nope`));
+        return true;
+      });
+      assert.equal(rx.requests.length, 1);
+    }
+  });
+
+  test('options are checked', () => {
+    assert.throws(
+      () => new RemoteWriter({ url: 'nope' }),
+      (e: unknown) => isRondoError(e, 'ERR_RONDO_CONFIG'),
+    );
+    assert.throws(
+      () => new RemoteWriter({ url: 'ftp://x/' }),
+      (e: unknown) => isRondoError(e, 'ERR_RONDO_CONFIG'),
+    );
+    assert.throws(
+      () => new RemoteWriter({ url: rx.url, maxRetries: -1 }),
+      (e: unknown) => isRondoError(e, 'ERR_RONDO_CONFIG'),
+    );
+  });
+});
+
+function tempStore(): { store: Store; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'rondo-push-'));
+  const store = Store.open(dir, {
+    schemas: [{ name: 's', maxSeries: 8, tiers: [{ interval: 1000, retention: 3_600_000 }] }],
+  });
+  return { store, dir };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('startPush', () => {
+  test('through a flapping receiver every point arrives, none with two different values', async () => {
+    reset();
+    const { store, dir } = tempStore();
+    try {
+      const hs = [store.register('a.b', { k: '1' }), store.register('a.b', { k: '2' }), store.register('c')];
+      const events: PushEvent[] = [];
+      const pusher = startPush(store, {
+        url: rx.url,
+        every: 15,
+        maxSamples: 150,
+        maxRetries: 2,
+        ...FAST,
+        timeout: 100,
+        onEvent: (e) => events.push(e),
+      });
+      const failures = [
+        { status: 500 },
+        { status: 429, headers: { 'Retry-After': '0' } },
+        'stall',
+        { status: 503 },
+        { status: 500 },
+        { status: 500 },
+      ] as const;
+      rx.maxBytes = 500; // big batches get 413 and are split
+      const want = new Map<string, number>();
+      for (let i = 0; i < 300; i++) {
+        for (const h of hs) {
+          store.record(h, i * 10 + h, T0 + i * 1000);
+          const s = store.series()[h]!;
+          const lbl = Object.entries(s.labels).map(([k, v]) => `,${k}=${JSON.stringify(v)}`);
+          want.set(
+            `__name__=${JSON.stringify(s.name.replace('.', '_'))}${lbl.join('')}@${T0 + i * 1000}`,
+            i * 10 + h,
+          );
+        }
+        if (i % 25 === 0) rx.script.push(...failures.map((f) => (typeof f === 'object' ? { ...f } : f)));
+        if (i % 10 === 0) await sleep(5);
+      }
+      await sleep(50);
+      rx.script = []; // the receiver recovers
+      await pusher.stop();
+      const got = rx.bySample();
+      for (const [k, v] of want) {
+        const vals = got.get(k);
+        assert.ok(vals, `missing ${k}`);
+        assert.ok(
+          vals.every((x) => x === v),
+          `${k}: ${vals.join(',')} != ${v}`,
+        );
+      }
+      assert.equal(got.size, want.size);
+      assert.ok(pusher.stats.retries > 0 && pusher.writer.stats.splits > 0);
+      assert.ok(
+        events.some((e) => e.type === 'error'),
+        'some push exhausted its retries',
+      );
+      assert.equal(pusher.stats.dropped400, 0);
+      const pushed = events.filter((e) => e.type === 'pushed');
+      assert.equal(pushed.at(-1)?.type === 'pushed' && pushed.at(-1)!.type === 'pushed', true);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a 400 batch is dropped and committed (not resent); counters say so', async () => {
+    reset();
+    const { store, dir } = tempStore();
+    try {
+      const h = store.register('x');
+      for (let i = 0; i < 5; i++) store.record(h, i, T0 + i * 1000);
+      rx.script = [{ status: 400, body: 'duplicate sample for timestamp' }];
+      const pusher = startPush(store, { url: rx.url, every: '1h', ...FAST });
+      assert.equal(await pusher.pushNow(), 0);
+      assert.equal(pusher.stats.dropped400, 4);
+      for (let i = 5; i < 8; i++) store.record(h, i, T0 + i * 1000);
+      await pusher.stop();
+      assert.deepEqual(
+        rx.accepted.map((s) => s.v),
+        [4, 5, 6, 7],
+      );
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a 401 stops the pusher; the data stays and a fixed pusher delivers it', async () => {
+    reset();
+    const { store, dir } = tempStore();
+    try {
+      const h = store.register('x');
+      for (let i = 0; i < 5; i++) store.record(h, i, T0 + i * 1000);
+      rx.script = [{ status: 401, body: 'unauthorized' }];
+      const fatal: Error[] = [];
+      const pusher = startPush(store, {
+        url: rx.url,
+        every: 10,
+        ...FAST,
+        onEvent: (e) => e.type === 'fatal' && fatal.push(e.error),
+      });
+      await sleep(100);
+      assert.equal(fatal.length, 1);
+      assert.equal(rx.requests.length, 1, 'no more pushes after a 401');
+      await assert.rejects(pusher.stop(), (err: unknown) => err instanceof PushError && err.status === 401);
+      const again = startPush(store, { url: rx.url, every: '1h', ...FAST });
+      await again.stop();
+      assert.deepEqual(
+        rx.accepted.map((s) => s.v),
+        [0, 1, 2, 3, 4],
+      );
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,356 @@
+import { type Duration, parseDuration } from '../duration.js';
+import { RondoError } from '../errors.js';
+import { promLabels, sanitizeLabelName } from './labels.js';
+import { encodeWriteRequest, type PromLabel, type PromSeries } from './protobuf.js';
+import { snappyCompress } from './snappy.js';
+
+/** The User-Agent sent with every request. */
+export const USER_AGENT = 'rondo-remote-write/0.1.0';
+
+/** A series to push: what `Store.drain` returns in `batch.series` fits. */
+export interface PushSeries {
+  /** Metric name (sanitized on the way out). */
+  name: string;
+  /** Labels (names sanitized on the way out). */
+  labels: Readonly<Record<string, string>>;
+  /** Sample times, ms. */
+  timestamps: ArrayLike<number>;
+  /** Sample values. */
+  values: ArrayLike<number>;
+}
+
+/** What {@link RemoteWriter.push} takes: a drained batch, or anything with `series`. */
+export interface PushBatch {
+  /** Series to push. */
+  series: readonly PushSeries[];
+}
+
+/** Something that happened during a push, for logs and metrics. */
+export type PushEvent =
+  | { type: 'sent'; status: number; samples: number; series: number; bytes: number }
+  | { type: 'retry'; attempt: number; delayMs: number; status: number | null; message: string }
+  | { type: 'split'; status: 413; samples: number }
+  | { type: 'dropped'; status: number; samples: number; message: string }
+  | { type: 'pushed'; samples: number; series: number; batches: number; durationMs: number; final: boolean }
+  | { type: 'gap'; slots: number; series: number }
+  | { type: 'error'; error: Error }
+  | { type: 'fatal'; error: Error };
+
+/** Options of {@link RemoteWriter}. */
+export interface RemoteWriterOptions {
+  /** Remote-write endpoint, e.g. http://127.0.0.1:9090/api/v1/write. */
+  url: string;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** Labels added to every series that does not carry a label of the same name. */
+  externalLabels?: Record<string, string>;
+  /** Sent as `Authorization: Bearer <token>`. */
+  bearerToken?: string;
+  /** Sent as `Authorization: Basic …`. */
+  basicAuth?: { username: string; password: string };
+  /** Per-request timeout; default '30s'. */
+  timeout?: Duration;
+  /** Retries of one request after a 5xx, 429, timeout or network error; default 10. */
+  maxRetries?: number;
+  /** First backoff delay, ms or duration; default '30ms'; 0 retries at once (tests). */
+  minBackoff?: Duration;
+  /** Longest backoff delay; default '5s'. */
+  maxBackoff?: Duration;
+  /** Longest Retry-After honoured (longer ones are cut to this); default '1m'. */
+  maxRetryAfter?: Duration;
+  /** Samples per request; larger batches are sent as several requests; default 5000. */
+  maxSamplesPerRequest?: number;
+  /** Called with every {@link PushEvent}; default: nothing. */
+  onEvent?: (event: PushEvent) => void;
+}
+
+/** Counters of a {@link RemoteWriter} since it was made. */
+export interface WriterStats {
+  /** HTTP requests sent (attempts included). */
+  requests: number;
+  /** Samples the receiver accepted. */
+  samples: number;
+  /** Retries after 5xx, 429, timeouts and network errors. */
+  retries: number;
+  /** Requests answered with 413 and split. */
+  splits: number;
+  /** Samples dropped because the receiver answered 400. */
+  dropped400: number;
+  /** Samples dropped because a single sample was still too large (413). */
+  droppedTooLarge: number;
+  /** Compressed bytes the receiver accepted. */
+  bytes: number;
+}
+
+/** A failed push: the data was not (all) delivered and must be kept. */
+export class PushError extends RondoError {
+  /** HTTP status, or null for a network error or timeout. */
+  readonly status: number | null;
+  /** True when retrying later may succeed (5xx, 429, network); false for 401, 403, 404 and other 4xx. */
+  readonly retryable: boolean;
+
+  constructor(message: string, status: number | null, retryable: boolean, options?: { cause?: unknown }) {
+    super('ERR_RONDO_PUSH', message, options);
+    this.name = 'PushError';
+    this.status = status;
+    this.retryable = retryable;
+  }
+}
+
+function durationOrZero(v: Duration | undefined, fallback: number, what: string): number {
+  if (v === undefined) return fallback;
+  if (v === 0) return 0;
+  return parseDuration(v, what);
+}
+
+/** Parses a Retry-After header (seconds or an HTTP date) into ms; null when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
+  if (value === null) return null;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+interface Attempt {
+  status: number | null;
+  message: string;
+  retryAfter: string | null;
+}
+
+/**
+ * A Prometheus remote-write v1 client: protobuf WriteRequest, snappy block compression, retries
+ * with exponential backoff and jitter, 413 splitting, 400 dropping. One instance may push many
+ * batches; pushes may not overlap (startPush serialises them).
+ */
+export class RemoteWriter {
+  /** Counters since construction. */
+  readonly stats: WriterStats = {
+    requests: 0,
+    samples: 0,
+    retries: 0,
+    splits: 0,
+    dropped400: 0,
+    droppedTooLarge: 0,
+    bytes: 0,
+  };
+  private readonly url: string;
+  private readonly headers: Record<string, string>;
+  private readonly external: PromLabel[];
+  private readonly timeoutMs: number;
+  private readonly maxRetries: number;
+  private readonly minBackoff: number;
+  private readonly maxBackoff: number;
+  private readonly maxRetryAfter: number;
+  private readonly perRequest: number;
+  private readonly onEvent: (event: PushEvent) => void;
+
+  constructor(options: RemoteWriterOptions) {
+    if (options === null || typeof options !== 'object')
+      throw new RondoError('ERR_RONDO_CONFIG', 'RemoteWriter: options must be an object');
+    let url: URL;
+    try {
+      url = new URL(options.url);
+    } catch {
+      throw new RondoError(
+        'ERR_RONDO_CONFIG',
+        `RemoteWriter: url ${JSON.stringify(options.url)} is not a URL`,
+      );
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new RondoError('ERR_RONDO_CONFIG', `RemoteWriter: url must be http(s), got ${url.protocol}`);
+    this.url = url.href;
+    this.headers = {
+      'Content-Encoding': 'snappy',
+      'Content-Type': 'application/x-protobuf',
+      'X-Prometheus-Remote-Write-Version': '0.1.0',
+      'User-Agent': USER_AGENT,
+      ...options.headers,
+    };
+    if (options.bearerToken !== undefined) this.headers['Authorization'] = `Bearer ${options.bearerToken}`;
+    if (options.basicAuth !== undefined) {
+      const { username, password } = options.basicAuth;
+      this.headers['Authorization'] = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    }
+    const ext = new Map<string, string>();
+    for (const [k, v] of Object.entries(options.externalLabels ?? {})) {
+      if (typeof v !== 'string')
+        throw new RondoError('ERR_RONDO_CONFIG', `RemoteWriter: external label ${k} must be a string`);
+      const n = sanitizeLabelName(k);
+      if (n.startsWith('__'))
+        throw new RondoError(
+          'ERR_RONDO_CONFIG',
+          `RemoteWriter: external label ${k} is reserved (starts with __)`,
+        );
+      if (!ext.has(n) || k === n) ext.set(n, v);
+    }
+    this.external = [...ext].map(([name, value]) => ({ name, value }));
+    this.timeoutMs = parseDuration(options.timeout ?? '30s', 'RemoteWriter timeout');
+    this.maxRetries = options.maxRetries ?? 10;
+    if (!Number.isInteger(this.maxRetries) || this.maxRetries < 0)
+      throw new RondoError('ERR_RONDO_CONFIG', 'RemoteWriter: maxRetries must be a whole number ≥ 0');
+    this.minBackoff = durationOrZero(options.minBackoff, 30, 'RemoteWriter minBackoff');
+    this.maxBackoff = durationOrZero(options.maxBackoff, 5000, 'RemoteWriter maxBackoff');
+    this.maxRetryAfter = durationOrZero(options.maxRetryAfter, 60_000, 'RemoteWriter maxRetryAfter');
+    this.perRequest = options.maxSamplesPerRequest ?? 5000;
+    if (!Number.isInteger(this.perRequest) || this.perRequest < 1)
+      throw new RondoError(
+        'ERR_RONDO_CONFIG',
+        'RemoteWriter: maxSamplesPerRequest must be a whole number ≥ 1',
+      );
+    this.onEvent = options.onEvent ?? (() => {});
+  }
+
+  /**
+   * Sends every point of `batch`; resolves once each was accepted, or dropped on a 400 (counted,
+   * reported as a `dropped` event). Rejects with a {@link PushError} when some point could not be
+   * delivered: the caller keeps the batch (does not commit) and pushes it again later.
+   */
+  async push(batch: PushBatch): Promise<void> {
+    const requests: PromSeries[][] = [];
+    let current: PromSeries[] = [];
+    let room = this.perRequest;
+    for (const s of batch.series) {
+      const labels = promLabels(s.name, s.labels, this.external);
+      const n = s.timestamps.length;
+      for (let i = 0; i < n; ) {
+        const take = Math.min(room, n - i);
+        current.push({
+          labels,
+          timestamps: slice(s.timestamps, i, i + take),
+          values: slice(s.values, i, i + take),
+        });
+        i += take;
+        room -= take;
+        if (room === 0) {
+          requests.push(current);
+          current = [];
+          room = this.perRequest;
+        }
+      }
+    }
+    if (current.length > 0) requests.push(current);
+    for (const req of requests) await this.send(req);
+  }
+
+  private async send(series: PromSeries[]): Promise<void> {
+    const samples = countSamples(series);
+    const body = snappyCompress(encodeWriteRequest(series));
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.attempt(body);
+      const { status } = res;
+      if (status !== null && status >= 200 && status < 300) {
+        this.stats.samples += samples;
+        this.stats.bytes += body.length;
+        this.onEvent({ type: 'sent', status, samples, series: series.length, bytes: body.length });
+        return;
+      }
+      if (status === 413) {
+        if (samples <= 1) {
+          this.stats.droppedTooLarge += samples;
+          this.onEvent({ type: 'dropped', status, samples, message: res.message });
+          return;
+        }
+        this.stats.splits++;
+        this.onEvent({ type: 'split', status, samples });
+        const [a, b] = halve(series, samples);
+        await this.send(a);
+        await this.send(b);
+        return;
+      }
+      if (status === 400) {
+        this.stats.dropped400 += samples;
+        this.onEvent({ type: 'dropped', status, samples, message: res.message });
+        return;
+      }
+      const retryable = status === null || status >= 500 || status === 429 || status === 408;
+      if (!retryable) {
+        throw new PushError(
+          `remote write to ${this.url} failed: HTTP ${status}${res.message ? `: ${res.message}` : ''}${status === 401 || status === 403 ? ' (check the credentials)' : status === 404 ? ' (check the URL path, e.g. /api/v1/write)' : ''}`,
+          status,
+          false,
+        );
+      }
+      if (attempt >= this.maxRetries) {
+        throw new PushError(
+          `remote write to ${this.url} failed after ${attempt + 1} attempts: ${status === null ? res.message : `HTTP ${status}${res.message ? `: ${res.message}` : ''}`}`,
+          status,
+          true,
+        );
+      }
+      const base = Math.min(this.maxBackoff, this.minBackoff * 2 ** attempt);
+      let delayMs = base / 2 + (Math.random() * base) / 2;
+      const after = parseRetryAfter(res.retryAfter);
+      if (after !== null) delayMs = Math.min(after, this.maxRetryAfter);
+      this.stats.retries++;
+      this.onEvent({ type: 'retry', attempt: attempt + 1, delayMs, status, message: res.message });
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
+
+  private async attempt(body: Buffer): Promise<Attempt> {
+    this.stats.requests++;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    try {
+      const res = await fetch(this.url, {
+        method: 'POST',
+        headers: this.headers,
+        body,
+        signal: controller.signal,
+      });
+      // Read the body (bounded) so the connection can be reused and errors can be reported.
+      const text = await res.text();
+      return {
+        status: res.status,
+        message: text.trim().slice(0, 512),
+        retryAfter: res.headers.get('retry-after'),
+      };
+    } catch (err) {
+      const message = controller.signal.aborted
+        ? `timed out after ${this.timeoutMs} ms`
+        : `${(err as Error).message}${(err as { cause?: Error }).cause ? `: ${(err as { cause: Error }).cause.message}` : ''}`;
+      return { status: null, message, retryAfter: null };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function slice(a: ArrayLike<number>, from: number, to: number): ArrayLike<number> {
+  if (from === 0 && to === a.length) return a;
+  if (a instanceof Float64Array) return a.subarray(from, to);
+  return Array.prototype.slice.call(a, from, to) as number[];
+}
+
+function countSamples(series: readonly PromSeries[]): number {
+  let n = 0;
+  for (const s of series) n += s.timestamps.length;
+  return n;
+}
+
+/** Splits a request in two: by series when it has several, else the one series' samples. */
+function halve(series: PromSeries[], samples: number): [PromSeries[], PromSeries[]] {
+  if (series.length > 1) {
+    // Cut where the first half reaches half the samples, keeping at least one series each side.
+    let acc = 0;
+    let cut = 1;
+    for (; cut < series.length - 1; cut++) {
+      acc += series[cut - 1]!.timestamps.length;
+      if (acc >= samples / 2) break;
+    }
+    return [series.slice(0, cut), series.slice(cut)];
+  }
+  const s = series[0]!;
+  const mid = Math.floor(s.timestamps.length / 2);
+  return [
+    [{ labels: s.labels, timestamps: slice(s.timestamps, 0, mid), values: slice(s.values, 0, mid) }],
+    [
+      {
+        labels: s.labels,
+        timestamps: slice(s.timestamps, mid, s.timestamps.length),
+        values: slice(s.values, mid, s.values.length),
+      },
+    ],
+  ];
+}
