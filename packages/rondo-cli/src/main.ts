@@ -14,11 +14,28 @@ export interface Command {
 }
 
 const commands: Record<string, () => Promise<Command>> = {
-  // Each command lives in src/commands/<name>.ts and exports `command`.
+  // Each command lives in src/commands/<name>.ts and exports `command`; loaded only when used.
+  info: async () => (await import('./commands/info.js')).command,
+  query: async () => (await import('./commands/query.js')).command,
+  bench: async () => (await import('./commands/bench.js')).command,
 };
+
+/**
+ * A reader that goes away early (`rondo query … | head -1`) is not an error: end quietly.
+ * Node ignores SIGPIPE, so the closed pipe arrives as an EPIPE 'error' event on stdout.
+ */
+function endQuietlyOnClosedStdout(): void {
+  if (process.stdout.listenerCount('error') > 0) return;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') process.exit(0);
+    process.stderr.write(`rondo: ${err.code ?? 'ERR_RONDO_IO'}: cannot write output: ${err.message}\n`);
+    process.exit(1);
+  });
+}
 
 /** Runs the CLI with `argv` (without node and script) and resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnClosedStdout();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const lines = ['Usage: rondo <command> [options]', '', 'Commands:'];
@@ -30,7 +47,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = commands[name];
   if (!load) {
-    process.stderr.write(`rondo: unknown command ${JSON.stringify(name)} (try rondo --help)\n`);
+    process.stderr.write(
+      `rondo: ERR_RONDO_USAGE: unknown command ${JSON.stringify(name)} (commands: ${Object.keys(commands).join(', ')}) — see rondo --help\n`,
+    );
     return 2;
   }
   return (await load()).run(rest);

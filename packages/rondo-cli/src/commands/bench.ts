@@ -1,0 +1,94 @@
+/** `rondo bench`: the write benchmark of rondo/bench, with a progress bar on a terminal. */
+import { formatWriteBench, runWriteBench, type WriteBenchResult } from 'rondo/bench';
+import { execute, Output, parseCommandArgs, positionals, usageError, useColour } from '../cli.js';
+import type { Command } from '../main.js';
+
+const help = `Usage: rondo bench [--points N] [--series S] [--tiers 1|3] [--json]
+
+Measures record() in a temporary store (removed afterwards) and compares it with two baselines
+on this machine: fs.writeSync of 16 bytes and a UDP send of 16 bytes to 127.0.0.1. Prints
+throughput, per-call latency percentiles (ns), GC events during the run, and the ratios.
+A progress bar is drawn on stderr when it is a terminal.
+
+Options:
+  --points N    record() calls per measured pass (default 10000000; 1e6 and 1_000_000 work)
+  --series S    series recorded per timestamp (default 30)
+  --tiers T     1: one 1s/1d tier (default); 3: 1s/10m, 10s/6h avg, 5m/7d avg
+  --json        print the result as one JSON document
+  --verbose     print the stack trace of an error
+  -h, --help    show this help
+
+Example:
+  rondo bench --points 1000000 --series 30
+  rondo bench --points 200000 --json | jq .record.opsPerSec
+`;
+
+function count(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text.replaceAll('_', ''));
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw usageError('bench', `--${name} must be a whole number ≥ 1, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** A one-line progress bar redrawn in place on stderr; returns the callback and a clear(). */
+function progressBar(): { onProgress: (done: number, total: number) => void; clear: () => void } {
+  const stream = process.stderr;
+  if (!stream.isTTY) return { onProgress: () => {}, clear: () => {} };
+  const started = Date.now();
+  const colour = useColour(stream);
+  let drawn = false;
+  return {
+    onProgress(done, total) {
+      const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - 50));
+      const frac = total > 0 ? Math.min(1, done / total) : 0;
+      const full = Math.round(frac * width);
+      const bar = '█'.repeat(full) + '░'.repeat(width - full);
+      const secs = ((Date.now() - started) / 1000).toFixed(1);
+      const text = `bench ${colour ? `\x1b[36m${bar}\x1b[0m` : bar} ${(frac * 100).toFixed(0).padStart(3)}%  ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} calls  ${secs}s`;
+      stream.write(`\r\x1b[2K${text}`);
+      drawn = true;
+    },
+    clear() {
+      if (drawn) stream.write('\r\x1b[2K');
+    },
+  };
+}
+
+/** The `bench` command. */
+export const command: Command = {
+  summary: 'benchmark record() against fs.writeSync and a UDP send on this machine',
+  help,
+  run: (args) =>
+    execute(help, args, async () => {
+      const parsed = parseCommandArgs('bench', args, {
+        points: { type: 'string' },
+        series: { type: 'string' },
+        tiers: { type: 'string' },
+        json: { type: 'boolean' },
+      });
+      positionals('bench', parsed, []);
+      const v = parsed.values as Record<string, string | undefined>;
+      const points = count('points', v['points'], 10_000_000);
+      const series = count('series', v['series'], 30);
+      const tiersText = v['tiers'] ?? '1';
+      if (tiersText !== '1' && tiersText !== '3')
+        throw usageError('bench', `--tiers must be 1 or 3, got ${JSON.stringify(tiersText)}`);
+      const bar = progressBar();
+      let result: WriteBenchResult;
+      try {
+        result = await runWriteBench({
+          points,
+          series,
+          tiers: Number(tiersText) as 1 | 3,
+          onProgress: bar.onProgress,
+        });
+      } finally {
+        bar.clear();
+      }
+      const out = new Output();
+      await out.line(parsed.values['json'] ? JSON.stringify(result, null, 2) : formatWriteBench(result));
+      await out.flush();
+      return 0;
+    }),
+};
