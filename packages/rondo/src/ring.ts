@@ -10,6 +10,7 @@ export interface RingPoints {
 }
 
 const NEWEST_WORD = OFFSET.newestSlot / 4;
+const GENERATION_WORD = OFFSET.generation / 4;
 /** Index of the newest slot in {@link Ring.state}. */
 export const S_NEWEST = 0;
 /** Index of the newest slot's start (ms) in {@link Ring.state}. */
@@ -142,9 +143,14 @@ export class Ring {
     splitNs(this.words);
   }
 
-  /** Empties position `pos` and stamps it for slot io[0], in an order a reader can trust. */
+  /**
+   * Empties position `pos` and stamps it for slot io[0], in an order a reader can trust. The
+   * header's generation is odd while this runs, so a reader's plain-load scan can tell that a
+   * position changed under it (a seqlock).
+   */
   private prepare(pos: number): void {
-    const { ts, values } = this.slab;
+    const { ts, values, header } = this.slab;
+    header[GENERATION_WORD] = (header[GENERATION_WORD]! + 1) >>> 0;
     ts[2 * pos] = 0;
     ts[2 * pos + 1] = 0;
     const slots = this.slots;
@@ -153,6 +159,7 @@ export class Ring {
     this.wordsOfSlot();
     ts[2 * pos + 1] = this.words[2]!;
     ts[2 * pos] = this.words[1]!;
+    header[GENERATION_WORD] = (header[GENERATION_WORD]! + 1) >>> 0;
   }
 
   /** Writer: moves the newest slot forward to io[0] (> newest), emptying every position it passes over. */
@@ -205,10 +212,13 @@ export class Ring {
 
   /**
    * Reads the known points of `column` for slots [from, to] (inclusive, clamped to the ring).
-   * Each value is read between two checks of its position's timestamp, so a value is only ever
-   * returned with the time it was written at, even while a writer reuses the position.
+   * With `concurrent` (a reader beside a writer) a value must never be returned with a time it
+   * was not recorded at while the writer reuses positions: the scan uses plain loads between two
+   * reads of the header's generation (a seqlock; the writer makes it odd while it reuses a
+   * position) and is trusted only if the generation did not move. After two disturbed scans it
+   * falls back to checking each position's timestamp atomically before and after its value.
    */
-  read(column: number, from: number, to: number, newest: number): RingPoints {
+  read(column: number, from: number, to: number, newest: number, concurrent = true): RingPoints {
     const oldest = this.oldest(newest);
     if (newest === 0 || from > to) return { timestamps: new Float64Array(0), values: new Float64Array(0) };
     if (from < oldest) from = oldest;
@@ -216,24 +226,77 @@ export class Ring {
     const count = Math.max(0, to - from + 1);
     const times = new Float64Array(count);
     const vals = new Float64Array(count);
+    let k = -1;
+    if (!concurrent) {
+      k = this.scan(column, from, count, times, vals, false);
+    } else {
+      const h = this.slab.header32;
+      for (let attempt = 0; attempt < 2 && k < 0; attempt++) {
+        const g = Atomics.load(h, GENERATION_WORD);
+        if ((g & 1) !== 0) continue;
+        const n = this.scan(column, from, count, times, vals, false);
+        if (Atomics.load(h, GENERATION_WORD) === g) k = n;
+      }
+      if (k < 0) k = this.scan(column, from, count, times, vals, true);
+    }
+    if (k === count) return { timestamps: times, values: vals };
+    return { timestamps: times.slice(0, k), values: vals.slice(0, k) };
+  }
+
+  /** One pass over `count` slots from `from`, filling known points; returns how many. */
+  private scan(
+    column: number,
+    from: number,
+    count: number,
+    times: Float64Array,
+    vals: Float64Array,
+    atomic: boolean,
+  ): number {
     const { slab, slots, intervalMs } = this;
-    const { values, ts } = slab;
+    const values = slab.values;
+    const ts = slab.ts32;
     const base = column * slots;
+    // Expected timestamp words, stepped slot by slot (low word kept unsigned, compared as int32).
+    this.words[0] = from * intervalMs;
+    splitNs(this.words);
+    let lo = this.words[1]!;
+    let hi = this.words[2]!;
+    const stepLo = (intervalMs * 1e6) % 4294967296;
+    const stepHi = Math.floor((intervalMs * 1e6) / 4294967296);
     let k = 0;
     let pos = mod(from, slots);
-    for (let n = from; n <= to; n++, pos = pos + 1 === slots ? 0 : pos + 1) {
-      const ms = n * intervalMs;
-      const lo = nsLow(ms);
-      const hi = nsHigh(ms);
-      if (Atomics.load(ts, 2 * pos) !== lo || Atomics.load(ts, 2 * pos + 1) !== hi) continue;
-      const v = values[base + pos]!;
-      if (Number.isNaN(v)) continue;
-      if (Atomics.load(ts, 2 * pos) !== lo || Atomics.load(ts, 2 * pos + 1) !== hi) continue;
-      times[k] = ms;
-      vals[k] = v;
-      k++;
+    let ms = from * intervalMs;
+    for (let i = 0; i < count; i++) {
+      const lo32 = lo | 0;
+      if (atomic) {
+        if (Atomics.load(ts, 2 * pos) === lo32 && Atomics.load(ts, 2 * pos + 1) === hi) {
+          const v = values[base + pos]!;
+          if (
+            !Number.isNaN(v) &&
+            Atomics.load(ts, 2 * pos) === lo32 &&
+            Atomics.load(ts, 2 * pos + 1) === hi
+          ) {
+            times[k] = ms;
+            vals[k++] = v;
+          }
+        }
+      } else if (ts[2 * pos] === lo32 && ts[2 * pos + 1] === hi) {
+        const v = values[base + pos]!;
+        if (!Number.isNaN(v)) {
+          times[k] = ms;
+          vals[k++] = v;
+        }
+      }
+      pos = pos + 1 === slots ? 0 : pos + 1;
+      ms += intervalMs;
+      lo += stepLo;
+      hi += stepHi;
+      if (lo >= 4294967296) {
+        lo -= 4294967296;
+        hi += 1;
+      }
     }
-    return { timestamps: times.slice(0, k), values: vals.slice(0, k) };
+    return k;
   }
 
   /** Oldest and newest slot starts (ms) that are stamped, and how many are, given the newest. */

@@ -27,6 +27,7 @@ export const OFFSET = {
   dirtyFrom: 72,
   consolidatedTo: 80,
   seriesCount: 88,
+  generation: 92,
 } as const;
 /** The checksum covers bytes [0, CHECKSUM_COVERS): the fields that never change. */
 export const CHECKSUM_COVERS = 48;
@@ -80,9 +81,13 @@ export function createSlab(path: string, id: SlabIdentity): void {
     try {
       native().allocate(fd, size);
     } catch (cause) {
-      throw new RondoError('ERR_RONDO_IO', `${path}: cannot allocate ${size} bytes: ${(cause as Error).message}`, {
-        cause,
-      });
+      throw new RondoError(
+        'ERR_RONDO_IO',
+        `${path}: cannot allocate ${size} bytes: ${(cause as Error).message}`,
+        {
+          cause,
+        },
+      );
     }
     writeSync(fd, encodeHeader(id), 0, HEADER_BYTES, 0);
     fsyncSync(fd);
@@ -135,8 +140,15 @@ export class Slab {
   readonly id: SlabIdentity;
   /** Header as u32 words (little-endian host). */
   readonly header: Uint32Array;
+  /** Header as int32 words, for atomic loads that stay small integers. */
+  readonly header32: Int32Array;
   /** Timestamp column as u32 pairs: [2·pos] = low word, [2·pos+1] = high word of u64 ns. */
   readonly ts: Uint32Array;
+  /**
+   * The same timestamp words as int32, for readers' atomic loads: Atomics.load on a Uint32Array
+   * returns a heap number for words ≥ 2^31 (slow, allocating); compare against `word | 0`.
+   */
+  readonly ts32: Int32Array;
   /** All value columns: value of column c at ring position p is at [c·slots + p]. */
   readonly values: Float64Array;
   /** Whether this mapping may be written. */
@@ -149,7 +161,9 @@ export class Slab {
     this.buffer = buffer;
     this.writable = writable;
     this.header = new Uint32Array(buffer, 0, HEADER_BYTES / 4);
+    this.header32 = new Int32Array(buffer, 0, HEADER_BYTES / 4);
     this.ts = new Uint32Array(buffer, HEADER_BYTES, id.slots * 2);
+    this.ts32 = new Int32Array(buffer, HEADER_BYTES, id.slots * 2);
     this.values = new Float64Array(buffer, HEADER_BYTES + id.slots * 8, id.slots * id.capacity);
   }
 
@@ -167,7 +181,9 @@ export class Slab {
       throw new RondoError('ERR_RONDO_IO', `${path}: cannot open: ${(cause as Error).message}`, { cause });
     }
     try {
-      const size = fstatSync(fd).size;
+      const st = fstatSync(fd);
+      if (!st.isFile()) throw corrupt(path, 'not a regular file');
+      const size = st.size;
       if (size < HEADER_BYTES)
         throw corrupt(path, `file is ${size} bytes, shorter than the ${HEADER_BYTES}-byte header`);
       const head = Buffer.alloc(HEADER_BYTES);
@@ -234,7 +250,7 @@ export class Slab {
 
   /** True when ring position `pos` holds the slot that starts at `ms` (both words re-read). */
   holds(pos: number, lo: number, hi: number): boolean {
-    return Atomics.load(this.ts, 2 * pos) === lo && Atomics.load(this.ts, 2 * pos + 1) === hi;
+    return Atomics.load(this.ts32, 2 * pos) === (lo | 0) && Atomics.load(this.ts32, 2 * pos + 1) === (hi | 0);
   }
 
   /** Marks ring position `pos` empty (writer only). Values stay until the position is opened again. */
