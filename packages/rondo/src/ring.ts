@@ -268,19 +268,20 @@ export class Ring {
     let ms = from * intervalMs;
     for (let i = 0; i < count; i++) {
       const lo32 = lo | 0;
+      const hi32 = hi | 0; // high words ≥ 2^31 (from the year 2262) are negative as int32
       if (atomic) {
-        if (Atomics.load(ts, 2 * pos) === lo32 && Atomics.load(ts, 2 * pos + 1) === hi) {
+        if (Atomics.load(ts, 2 * pos) === lo32 && Atomics.load(ts, 2 * pos + 1) === hi32) {
           const v = values[base + pos]!;
           if (
             !Number.isNaN(v) &&
             Atomics.load(ts, 2 * pos) === lo32 &&
-            Atomics.load(ts, 2 * pos + 1) === hi
+            Atomics.load(ts, 2 * pos + 1) === hi32
           ) {
             times[k] = ms;
             vals[k++] = v;
           }
         }
-      } else if (ts[2 * pos] === lo32 && ts[2 * pos + 1] === hi) {
+      } else if (ts[2 * pos] === lo32 && ts[2 * pos + 1] === hi32) {
         const v = values[base + pos]!;
         if (!Number.isNaN(v)) {
           times[k] = ms;
