@@ -20,6 +20,7 @@ import {
 } from './schema.js';
 import { createSlab, HEADER_BYTES, Slab, type SlabIdentity, slabBytes } from './slab.js';
 import { TierSet } from './tiers.js';
+import { MAX_TIMESTAMP_MS } from './timestamp.js';
 
 /** A registered series, as returned by {@link Store.register}: a small integer, stable across reopen. */
 export type SeriesHandle = number;
@@ -281,7 +282,12 @@ export class Store {
         throw err;
       }
       const store = new Store(dir, readOnly, schemas, slabs, lockFd);
-      store.adopt(series);
+      try {
+        store.adopt(series);
+      } catch (err) {
+        for (const list of slabs) for (const s of list) s.close();
+        throw err;
+      }
       if (!readOnly)
         for (const set of store.sets) for (const ring of set.rings) ring.slab.setSeriesCount(set.columns);
       return store;
@@ -300,7 +306,7 @@ export class Store {
       if (rec.column >= set.schema.maxSeries) {
         throw new RondoError(
           'ERR_RONDO_CORRUPT',
-          `${this.dir}: series ${h} has column ${rec.column} beyond the capacity`,
+          `${join(this.dir, 'rondo.json')}: series ${h} has column ${rec.column} beyond the capacity`,
         );
       }
       this.records.push(rec);
@@ -407,7 +413,7 @@ export class Store {
   private recordSlow(handle: SeriesHandle): void {
     const set = this.handleSets[handle]!;
     const t = this.slowIo[1]!;
-    if (!(t >= set.minTime) || t === Number.POSITIVE_INFINITY) throw invalidTimestamp(t, set);
+    if (!(t >= set.minTime && t < TIME_END)) throw invalidTimestamp(t, set);
     set.io[0] = t;
     const pos = set.writePosition();
     if (pos < 0) return;
@@ -430,6 +436,9 @@ export class Store {
     for (let i = 0; i < handles.length; i++) {
       const h = handles[i]!;
       if (this.cols[h] === undefined) throw this.handleError(h);
+      // Per handle: schemas differ in their first valid time, and nothing may be written on failure.
+      const set = this.handleSets[h]!;
+      if (typeof t !== 'number' || !(t >= set.minTime && t < TIME_END)) throw invalidTimestamp(t, set);
       const v = values[i]!;
       if (typeof v !== 'number' || (v - v !== 0 && !Number.isNaN(v))) throw invalidValue(v);
     }
@@ -589,6 +598,7 @@ export class Store {
 
   /** Counters since open. */
   stats(): StoreStats {
+    this.checkOpen();
     let recorded = 0;
     let droppedLate = 0;
     let windowsWritten = 0;
@@ -675,11 +685,20 @@ function invalidValue(value: unknown): RondoError {
   );
 }
 
+/** Exclusive upper bound of a timestamp: slot times are stored as u64 ns. */
+const TIME_END = MAX_TIMESTAMP_MS + 1;
+
 function invalidTimestamp(t: unknown, set?: TierSet): RondoError {
   if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0 || set === undefined) {
     return new RondoError(
       'ERR_RONDO_INVALID_TIMESTAMP',
       `timestamp must be a finite number of ms > 0, got ${String(t)}`,
+    );
+  }
+  if (t >= TIME_END) {
+    return new RondoError(
+      'ERR_RONDO_INVALID_TIMESTAMP',
+      `timestamp ${t} is after ${MAX_TIMESTAMP_MS} ms (year 2554), the last time a slab can store (u64 ns)`,
     );
   }
   return new RondoError(
