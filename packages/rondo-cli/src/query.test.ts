@@ -246,7 +246,7 @@ describe('errors and exit codes', () => {
       'nothing matches',
       ['query', store, 'disk_free'],
       1,
-      /^rondo: ERR_RONDO_NO_MATCH: no series matches disk_free in .* — the store has 5 series named cpu_usage, mem_bytes, http\.requests/,
+      /^rondo: ERR_RONDO_NO_MATCH: no series matches disk_free in .* — the store's 5 series are named cpu_usage, mem_bytes, http\.requests/,
     ],
     [
       'bad selector',

@@ -45,7 +45,8 @@ Time window (start inclusive, end exclusive; only known points are printed):
                  or epoch milliseconds; overrides --range
   --end T        end (exclusive), same forms; alone, --range counts back from it
   --tier N|auto  tier to read (0 is the finest); auto (default) picks the finest tier whose
-                 retention reaches the start, or the coarsest when none does
+                 retention reaches the start, or the coarsest when none does (so with
+                 --range all, the coarsest tier: the longest history)
 
 Output:
   --format F     table (default on a terminal), csv (default when piped) or json
@@ -175,7 +176,7 @@ function noMatch(req: Request, all: SeriesInfo[]): CliError {
     EXIT_FAILURE,
     all.length === 0
       ? 'the store has no series registered yet'
-      : `the store has ${all.length} series named ${some}; \`rondo info ${req.dir}\` lists them`,
+      : `the store's ${all.length} series are named ${some}; \`rondo info ${req.dir}\` lists them`,
   );
 }
 
