@@ -230,7 +230,7 @@ export class Store {
       if (!metadataExists(dir)) {
         throw new RondoError(
           'ERR_RONDO_NOT_FOUND',
-          `no rondo store at ${dir}${given ? '' : ' (pass schemas to create one)'}`,
+          `no rondo store at ${dir}${given || readOnly ? '' : ' (pass schemas to create one)'}`,
         );
       }
     }
@@ -508,7 +508,7 @@ export class Store {
       covered = (newest - ring.slots + 1) * ring.intervalMs <= start;
     const from = start === undefined ? 0 : Math.ceil(start / ring.intervalMs);
     const to = end === undefined ? newest : Math.ceil(end / ring.intervalMs) - 1;
-    const points = ring.read(column, from, to, newest);
+    const points = ring.read(column, from, to, newest, this.readOnly);
     return { tier, covered, timestamps: points.timestamps, values: points.values };
   }
 
