@@ -18,6 +18,7 @@ const commands: Record<string, () => Promise<Command>> = {
   info: async () => (await import('./commands/info.js')).command,
   query: async () => (await import('./commands/query.js')).command,
   bench: async () => (await import('./commands/bench.js')).command,
+  push: async () => (await import('./commands/push.js')).command,
 };
 
 /**
