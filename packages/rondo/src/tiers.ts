@@ -103,16 +103,25 @@ export class TierSet {
   /**
    * Whether the late slot in rings[0].io[0] is kept: only while it and, for every coarser tier,
    * the whole window it folds into are still in their source rings; otherwise refolding the
-   * window would use only part of its points.
+   * window would use only part of its points. A coarse source ring is judged by the newest slot
+   * it has once consolidated up to date, not by how far consolidation got, so whether a point
+   * is kept never depends on when consolidate() ran.
    */
   private lateAccepted(): boolean {
     let s = this.rings[0]!.io[0]!;
-    for (let k = 0; k < this.rings.length; k++) {
+    let newest = this.rings[0]!.newest;
+    if (s < newest - this.rings[0]!.slots + 1 || s < 1) return false;
+    for (let k = 1; k < this.rings.length; k++) {
       const r = this.ratio[k]!;
-      if (k > 0) s = Math.floor(s / r) * r;
-      const ring = this.rings[k === 0 ? 0 : k - 1]!;
-      if (s < ring.newest - ring.slots + 1 || s < 1) return false;
-      if (k > 0) s /= r;
+      const src = this.rings[k - 1]!;
+      s = Math.floor(s / r) * r;
+      if (s < newest - src.slots + 1) return false;
+      // A mark past the source's newest window means a crash inside the source's advance: the
+      // windows before the mark already lost slots (see beforeLoss).
+      const mark = this.mark[k]!;
+      if (s < mark && mark > Math.floor(src.newest / r) * r) return false;
+      s /= r;
+      newest = Math.floor(newest / r);
     }
     return true;
   }
@@ -137,6 +146,14 @@ export class TierSet {
     if (pending !== 0 && pending < firstKept) {
       this.counters.autoConsolidations++;
       this.consolidateInto(k + 1);
+      // Every window starting before firstKept is final now. Persist that before the ring empties
+      // any slot: after a crash in the middle of the advance the header still names the old
+      // newest slot, and without this the next consolidation would redo a window from a part.
+      const final = Math.ceil(firstKept / r) * r;
+      if (this.mark[k + 1]! < final) {
+        this.mark[k + 1] = final;
+        storeU64(this.rings[k + 1]!.slab, OFFSET.consolidatedTo, this.mark, k + 1);
+      }
     }
   }
 
@@ -179,7 +196,13 @@ export class TierSet {
     if (from === 0) return 0;
     if (dirty !== 0 && Math.floor(dirty / r) * r < from) from = Math.floor(dirty / r) * r;
 
-    const srcOldest = srcNewest - src.slots + 1;
+    // Windows whose first slots left the ring were made final before they left (beforeLoss); so
+    // were those before a mark past the newest window (a crash inside the ring's advance).
+    let srcOldest = srcNewest - src.slots + 1;
+    if (this.mark[k]! > newestWindow) srcOldest = this.mark[k]!;
+    // Start at the first whole window: after a big time jump, stepping through every window in
+    // between would take seconds.
+    if (from < srcOldest) from = Math.ceil(srcOldest / r) * r;
     const srcSlots = src.slots;
     const srcTs = src.slab.ts;
     const srcValues = src.slab.values;
@@ -193,8 +216,6 @@ export class TierSet {
     const dstTs = dst.slab.ts;
     let written = 0;
     for (let ws = from; ws <= srcNewest; ws += r) {
-      // A window whose first slots left the ring was made final before they left (beforeLoss).
-      if (ws < srcOldest) continue;
       // Collect the stamped source slots of the window, walking its expected timestamps.
       const end = ws + r - 1 < srcNewest ? ws + r - 1 : srcNewest;
       let count = 0;
@@ -231,8 +252,10 @@ export class TierSet {
       dst.state[S_WRITES]!++;
       written++;
     }
-    this.mark[k] = newestWindow;
-    storeU64(dst.slab, OFFSET.consolidatedTo, this.mark, k);
+    if (newestWindow > this.mark[k]!) {
+      this.mark[k] = newestWindow;
+      storeU64(dst.slab, OFFSET.consolidatedTo, this.mark, k);
+    }
     if (dirty !== 0) {
       this.dirty[k - 1] = 0;
       storeU64(src.slab, OFFSET.dirtyFrom, this.dirty, k - 1);
