@@ -23,6 +23,7 @@ export type Reply =
   | 'ok'
   | { status: number; body?: string; headers?: Record<string, string> }
   | 'stall'
+  | 'accept-hang'
   | { delayMs: number };
 
 /** A decoded sample: `series` is the labels as `a="x",b="y"`. */
@@ -75,13 +76,19 @@ export class FakeReceiver {
         this.requests.push(entry);
         let reply: Reply = this.script.shift() ?? 'ok';
         if (reply === 'ok' && body.length > this.maxBytes) reply = { status: 413, body: 'too large' };
-        const answer = (r: Exclude<Reply, 'stall' | { delayMs: number }>) => {
+        const answer = (r: Exclude<Reply, 'stall' | 'accept-hang' | { delayMs: number }>) => {
           const status = r === 'ok' ? 204 : r.status;
           entry.status = status;
           if (status >= 200 && status < 300) this.accepted.push(...samples);
           res.writeHead(status, r === 'ok' ? {} : (r.headers ?? {}));
           res.end(r === 'ok' ? '' : (r.body ?? ''));
         };
+        if (reply === 'accept-hang') {
+          // The data counts as delivered, but the client never hears so (it is killed meanwhile).
+          this.accepted.push(...samples);
+          this.stalled.add(() => res.destroy());
+          return;
+        }
         if (reply === 'stall') {
           // Never answer; the client times out. Released at close().
           this.stalled.add(() => res.destroy());
