@@ -1,0 +1,128 @@
+// startMaintenance(): consolidate() on an unreferenced timer, a stop function, and close() stops it.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, it } from 'node:test';
+import { RondoError } from './errors.js';
+import { Store } from './store.js';
+import { Fixture, type RefTier, schemaOf } from './test-fixtures/consolidation-common.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'rondo-maintenance-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const TIERS: RefTier[] = [
+  { interval: 1000, slots: 60, fn: 'avg', xff: 0 },
+  { interval: 10_000, slots: 60, fn: 'sum', xff: 0 },
+];
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until `cond()` holds, polling; fails after `ms`. */
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+function openStore(): { store: Store; h: number } {
+  const store = Store.open(tempDir(), { schemas: [schemaOf('m', TIERS, 1)] });
+  return { store, h: store.register('cpu') };
+}
+
+describe('startMaintenance', () => {
+  it('consolidates on its own timer until stopped', async () => {
+    const { store, h } = openStore();
+    const stop = store.startMaintenance({ every: 20 });
+    try {
+      for (let s = 100; s <= 109; s++) store.record(h, 1, s * 1000);
+      await until(() => store.query(h, { tier: 1 }).values.length === 1, 2000, 'the first window');
+      assert.deepEqual([...store.query(h, { tier: 1 }).values], [10]);
+      store.record(h, 5, 110_000);
+      await until(() => store.query(h, { tier: 1 }).values.length === 2, 2000, 'the second window');
+      assert.deepEqual([...store.query(h, { tier: 1 }).values], [10, 5]);
+      assert.ok(store.stats().windowsWritten >= 2);
+      stop();
+      store.record(h, 7, 111_000);
+      await sleep(120);
+      assert.deepEqual([...store.query(h, { tier: 1 }).values], [10, 5], 'no consolidation after stop()');
+      stop(); // idempotent
+      assert.equal(store.consolidate(), 1);
+      assert.deepEqual([...store.query(h, { tier: 1 }).values], [10, 12]);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('is stopped by close()', async () => {
+    const { store, h } = openStore();
+    const errors: unknown[] = [];
+    let runs = 0;
+    const consolidate = store.consolidate.bind(store);
+    store.consolidate = () => {
+      runs++;
+      return consolidate();
+    };
+    store.startMaintenance({ every: 10, onError: (err) => errors.push(err) });
+    store.startMaintenance({ every: 15, onError: (err) => errors.push(err) });
+    store.record(h, 1, 100_000);
+    await until(() => runs >= 4, 2000, 'a few maintenance runs');
+    store.close();
+    const after = runs;
+    await sleep(100);
+    assert.equal(runs, after, 'no run after close()');
+    assert.deepEqual(errors, []);
+  });
+
+  it('reports errors of a scheduled consolidation to onError and keeps running', async () => {
+    const { store } = openStore();
+    const seen: unknown[] = [];
+    store.consolidate = () => {
+      throw new RondoError('ERR_RONDO_IO', 'disk on fire');
+    };
+    const stop = store.startMaintenance({ every: 10, onError: (err) => seen.push(err) });
+    await until(() => seen.length >= 2, 2000, 'two reported errors');
+    stop();
+    assert.ok(seen[0] instanceof RondoError && seen[0].code === 'ERR_RONDO_IO');
+    store.close();
+  });
+
+  it('rejects readers, closed stores and bad intervals', () => {
+    const { store } = openStore();
+    assert.throws(() => store.startMaintenance({ every: 'soon' }), { code: 'ERR_RONDO_CONFIG' });
+    assert.throws(() => store.startMaintenance({ every: 0 }), { code: 'ERR_RONDO_CONFIG' });
+    const reader = Store.open(store.dir, { readOnly: true });
+    assert.throws(() => reader.startMaintenance(), { code: 'ERR_RONDO_READ_ONLY' });
+    reader.close();
+    store.close();
+    assert.throws(() => store.startMaintenance(), { code: 'ERR_RONDO_CLOSED' });
+  });
+
+  it('does not keep the process alive', async () => {
+    const dir = join(tempDir(), 'store');
+    const child = new Fixture('maintenance', [dir, '1s']);
+    await child.waitFor('started');
+    const startedAt = Date.now();
+    const timeout = sleep(5000).then(() => 'timeout' as const);
+    const result = await Promise.race([child.exited, timeout]);
+    if (result === 'timeout') {
+      await child.kill();
+      assert.fail('the process with maintenance running did not exit by itself');
+    }
+    assert.equal(result.code, 0, child.stderr);
+    assert.ok(Date.now() - startedAt < 900, `exited ${Date.now() - startedAt} ms after starting maintenance`);
+    // The child never consolidated explicitly and exited before the first tick: its data is intact.
+    const store = Store.open(dir);
+    assert.equal(store.query(0, { tier: 0 }).values.length, 30);
+    store.close();
+  });
+});
