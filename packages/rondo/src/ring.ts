@@ -101,11 +101,13 @@ export class Ring {
 
   /**
    * Writer recovery after a crash: drops timestamps that are not a slot this ring could hold
-   * (a torn write) and moves the newest slot up to the newest stamped position.
+   * (a torn write) and sets the newest slot to the newest stamped one. The header's value is
+   * not trusted: a writer killed between its two word stores can leave it 2^32 slots off, while
+   * the newest slot's position is always stamped before the header is written.
    */
   recover(): void {
     const { slab, slots } = this;
-    let newest = this.newest;
+    let newest = 0;
     for (let pos = 0; pos < slots; pos++) {
       const ms = slab.slotTimeAt(pos);
       if (Number.isNaN(ms)) {
@@ -124,6 +126,8 @@ export class Ring {
       this.io[0] = newest;
       this.publishNewest();
     }
+    // A writer killed inside a seqlock section leaves the generation odd: close the section.
+    if ((slab.header[GENERATION_WORD]! & 1) !== 0) this.bumpGeneration();
     this.setCurrent();
   }
 
@@ -144,13 +148,18 @@ export class Ring {
   }
 
   /**
-   * Empties position `pos` and stamps it for slot io[0], in an order a reader can trust. The
-   * header's generation is odd while this runs, so a reader's plain-load scan can tell that a
-   * position changed under it (a seqlock).
+   * Bumps the header's generation (a seqlock): odd while the writer reuses a position or moves
+   * the newest slot, so a reader's plain-load scan, or its read of the two words of the newest
+   * slot, can tell that something changed under it.
    */
-  private prepare(pos: number): void {
-    const { ts, values, header } = this.slab;
+  private bumpGeneration(): void {
+    const header = this.slab.header;
     header[GENERATION_WORD] = (header[GENERATION_WORD]! + 1) >>> 0;
+  }
+
+  /** Empties position `pos` and stamps it for slot io[0], in an order a reader can trust; call between bumps. */
+  private prepare(pos: number): void {
+    const { ts, values } = this.slab;
     ts[2 * pos] = 0;
     ts[2 * pos + 1] = 0;
     const slots = this.slots;
@@ -159,7 +168,6 @@ export class Ring {
     this.wordsOfSlot();
     ts[2 * pos + 1] = this.words[2]!;
     ts[2 * pos] = this.words[1]!;
-    header[GENERATION_WORD] = (header[GENERATION_WORD]! + 1) >>> 0;
   }
 
   /** Writer: moves the newest slot forward to io[0] (> newest), emptying every position it passes over. */
@@ -175,6 +183,7 @@ export class Ring {
       }
     }
     const ts = this.slab.ts;
+    this.bumpGeneration();
     // Un-stamp the positions passed over (at most one lap), walking positions as small integers.
     const skipped = old === 0 || n - old >= slots ? slots - 1 : n - old - 1;
     for (let i = 0, p = mod(n - skipped, slots); i < skipped; i++, p = p + 1 === slots ? 0 : p + 1) {
@@ -184,6 +193,7 @@ export class Ring {
     this.io[0] = n; // beforeLoss may have used this ring's io
     this.prepare(mod(n, slots));
     this.publishNewest();
+    this.bumpGeneration();
     this.setCurrent();
   }
 
@@ -200,7 +210,11 @@ export class Ring {
     const pos = mod(n, this.slots);
     const ts = this.slab.ts;
     this.wordsOfSlot();
-    if (ts[2 * pos] !== this.words[1] || ts[2 * pos + 1] !== this.words[2]) this.prepare(pos);
+    if (ts[2 * pos] !== this.words[1] || ts[2 * pos + 1] !== this.words[2]) {
+      this.bumpGeneration();
+      this.prepare(pos);
+      this.bumpGeneration();
+    }
     return pos;
   }
 

@@ -197,9 +197,20 @@ export class Slab {
     }
   }
 
-  /** Newest slot written (absolute slot number), 0 when the ring is empty. */
+  /**
+   * Newest slot written (absolute slot number), 0 when the ring is empty. Read under the
+   * generation seqlock, since the writer changes its two words separately; if the generation
+   * stays odd (a writer died mid-update) the last value read is returned after a bounded wait.
+   */
   get newest(): number {
-    return readU64(this.header, OFFSET.newestSlot);
+    const gen = OFFSET.generation / 4;
+    let value = 0;
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      const g = Atomics.load(this.header32, gen);
+      value = readU64(this.header, OFFSET.newestSlot);
+      if ((g & 1) === 0 && Atomics.load(this.header32, gen) === g) return value;
+    }
+    return value;
   }
   /** Lowest slot written behind the newest since the next tier consolidated; 0 = none. */
   get dirtyFrom(): number {

@@ -112,7 +112,7 @@ test('a slab written by the code reads back field by field as the doc describes'
     dirtyFrom: 0n,
     consolidatedTo: 0n,
     seriesCount: 1,
-    generation: 2, // one position prepared: incremented before and after
+    generation: 2, // one slot advance: incremented before and after
   });
   assert.ok(
     slab.subarray(96, HEADER_BYTES).every((b) => b === 0),
