@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import { RondoError } from './errors.js';
+import { normalizeSeries } from './labels.js';
 import { type Schema, type SchemaConfig, schemaToConfig } from './schema.js';
 
 /** Name of the metadata file inside a store directory. */
@@ -95,6 +96,11 @@ export function readMetadata(dir: string): Metadata {
       perSchema.has(s.schema) &&
       s.column === perSchema.get(s.schema);
     if (!ok) throw corrupt(path, `series entry ${i} is malformed`);
+    try {
+      normalizeSeries(s.name, s.labels);
+    } catch (cause) {
+      throw corrupt(path, `series entry ${i}: ${(cause as Error).message}`, cause);
+    }
     perSchema.set(s.schema, s.column + 1);
   }
   return m as Metadata;
