@@ -471,7 +471,7 @@ describe('consolidation progress across reopen and SIGKILL', () => {
 
   it('gives exact coarse tiers after the writer is SIGKILLed at random moments', async () => {
     const seed = 42;
-    const length = 40_000;
+    const length = 150_000;
     const dir = join(tempDir(), 'store');
     const rnd = prng(9);
     let kills = 0;
@@ -480,7 +480,7 @@ describe('consolidation progress across reopen and SIGKILL', () => {
       const child = new Fixture('writer', [dir, String(seed), String(length), String(every)]);
       if (round < 5) {
         await child.waitFor('start');
-        await new Promise((r) => setTimeout(r, Math.floor(rnd() * 60)));
+        await new Promise((r) => setTimeout(r, 5 + Math.floor(rnd() * 40)));
         await child.kill();
         const { signal } = await child.exited;
         if (signal === 'SIGKILL') kills++;
@@ -510,15 +510,18 @@ describe('consolidation progress across reopen and SIGKILL', () => {
       // while the window the crash cut into is still retained by tier 1.
       const store = Store.open(dir);
       const seq = crashSequence(seed, length);
-      const newestMs = store.info().schemas[0]!.tiers[0]!.newest!;
+      // Recovery takes the newest stamped slot: the old newest, or less (even none) when the
+      // advance had already emptied it (a jump of a whole ring).
+      const newestMs = store.info().schemas[0]!.tiers[0]!.newest ?? 0;
       const target = Number((await child.waitFor('crash')).split(' ')[2]);
       const stop = seq.findIndex((p) => p.t >= (target + 3) * 1000);
       store.consolidate();
       // The crashed advance already made the window of the old newest slot final: a late point
       // into it must be dropped, not refolded with the slots the crash emptied missing.
+      // (With the old newest slot gone the point is not even late; it must still not be folded.)
       const old = Number((await child.waitFor('crash')).split(' ')[1]);
       store.record(0, 12345, Math.floor(old / 3) * 3 * 1000);
-      assert.equal(store.stats().droppedLate, 1);
+      if (newestMs === old * 1000) assert.equal(store.stats().droppedLate, 1);
       store.consolidate();
       for (let i = seq.findIndex((p) => p.t >= newestMs); i < stop; i++) {
         store.recordBatch([0, 1], seq[i]!.v, seq[i]!.t);
