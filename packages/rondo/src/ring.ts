@@ -101,13 +101,13 @@ export class Ring {
 
   /**
    * Writer recovery after a crash: drops timestamps that are not a slot this ring could hold
-   * (a torn write) and sets the newest slot to the newest stamped one. The header's value is
-   * not trusted: a writer killed between its two word stores can leave it 2^32 slots off, while
-   * the newest slot's position is always stamped before the header is written.
+   * (a torn write) and raises the newest slot to the newest stamped one. The header can lag (a
+   * writer killed after stamping the new slot but before publishing it, or between the two
+   * word stores, which leaves it low), but never lead: the new slot is stamped first.
    */
   recover(): void {
     const { slab, slots } = this;
-    let newest = 0;
+    let newest = this.newest;
     for (let pos = 0; pos < slots; pos++) {
       const ms = slab.slotTimeAt(pos);
       if (Number.isNaN(ms)) {
@@ -136,9 +136,10 @@ export class Ring {
     const n = this.io[0]!;
     this.state[S_NEWEST] = n;
     const h = this.slab.header;
-    // High word first: readers re-read until stable, and the low word is what changes each slot.
-    h[NEWEST_WORD + 1] = Math.floor(n / 4294967296);
+    // Low word first: a writer killed between the two stores leaves a value below the new one
+    // (never above), which recover() then raises to the stamped slot. Readers use the seqlock.
     h[NEWEST_WORD] = n >>> 0;
+    h[NEWEST_WORD + 1] = Math.floor(n / 4294967296);
   }
 
   /** Computes the timestamp words of slot io[0] into words[1] (low) and words[2] (high). */
