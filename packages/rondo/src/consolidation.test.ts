@@ -161,6 +161,27 @@ describe('consolidate() cascade', () => {
     store.close();
   });
 
+  it('consolidates every schema, and only on a writable open store', () => {
+    const dir = tempDir();
+    const other: SchemaConfig = { ...schemaOf('o', CASCADE.slice(0, 2), 1), match: { kind: 'other' } };
+    const store = Store.open(dir, { schemas: [other, schemaOf('c', CASCADE, 1)] });
+    const a = store.register('m', { kind: 'other' });
+    const b = store.register('m');
+    for (let s = 100; s <= 109; s++) {
+      store.record(a, s, s * 1000);
+      store.record(b, 2 * s, s * 1000);
+    }
+    assert.equal(store.consolidate(), 2 + (2 + 1));
+    assert.deepEqual([...store.query(a, { tier: 1 }).values], [102, 107]);
+    assert.deepEqual([...store.query(b, { tier: 1 }).values], [204, 214]);
+    const reader = Store.open(dir, { readOnly: true });
+    assert.throws(() => reader.consolidate(), { code: 'ERR_RONDO_READ_ONLY' });
+    assert.deepEqual([...reader.query(b, { tier: 2 }).values], [418]);
+    reader.close();
+    store.close();
+    assert.throws(() => store.consolidate(), { code: 'ERR_RONDO_CLOSED' });
+  });
+
   it('folds all six functions over known points only (NaN and missing slots are unknown)', () => {
     // One window of 5 slots: 3, NaN, (missing), 1, 4 → known 3, 1, 4.
     const expected: Record<Consolidation, number> = { avg: 8 / 3, min: 1, max: 4, last: 4, sum: 8, count: 3 };
