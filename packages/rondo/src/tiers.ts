@@ -173,9 +173,11 @@ export class TierSet {
 
   /** Consolidates every coarse tier in order (1 from 0, 2 from 1, …); returns windows written. */
   consolidate(): number {
-    let written = 0;
-    for (let k = 1; k < this.rings.length; k++) written += this.consolidateInto(k);
-    return written;
+    // Counted from the counter: a coarse ring's advance inside the cascade consolidates the next
+    // tier from beforeLoss, and those windows are written by this call too.
+    const before = this.counters.windowsWritten;
+    for (let k = 1; k < this.rings.length; k++) this.consolidateInto(k);
+    return this.counters.windowsWritten - before;
   }
 
   /**
