@@ -161,6 +161,31 @@ describe('consolidate() cascade', () => {
     store.close();
   });
 
+  it('counts the windows the cascade writes while a coarse ring advances', () => {
+    const tiers: RefTier[] = [
+      { interval: 1000, slots: 4, fn: 'avg', xff: 0 },
+      { interval: 2000, slots: 4, fn: 'avg', xff: 0 },
+      { interval: 4000, slots: 2, fn: 'avg', xff: 0 },
+    ];
+    const store = Store.open(tempDir(), { schemas: [schemaOf('w', tiers, 1)] });
+    const h = store.register('m');
+    const points = new Map([
+      [1000, 1],
+      [1007, 2],
+      [1008, 3],
+    ]);
+    for (const [slot, v] of points) store.record(h, v, slot * 1000);
+    const before = store.stats();
+    const written = store.consolidate();
+    const after = store.stats();
+    // Tier 1's advance made tier 2 consolidate from beforeLoss inside this call.
+    assert.equal(after.autoConsolidations, before.autoConsolidations + 1);
+    assert.equal(written, after.windowsWritten - before.windowsWritten);
+    assert.ok(written > 2, `${written}`);
+    assertAllTiers(store, h, tiers, points, 'cascade count');
+    store.close();
+  });
+
   it('consolidates every schema, and only on a writable open store', () => {
     const dir = tempDir();
     const other: SchemaConfig = { ...schemaOf('o', CASCADE.slice(0, 2), 1), match: { kind: 'other' } };
