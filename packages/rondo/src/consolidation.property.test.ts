@@ -116,6 +116,8 @@ function runScenario({ tiers, ops }: Scenario): void {
   const dir = mkdtempSync(join(tmpdir(), 'rondo-consolidation-prop-'));
   const schemas = [schemaOf('p', tiers, 2)];
   let store = Store.open(dir, { schemas });
+  // A reader opened once, before any data, across the writer's reopens: it must see what the writer sees.
+  const reader = Store.open(dir, { readOnly: true });
   try {
     const handles = [store.register('a'), store.register('b')];
     const points = [new Map<number, number>(), new Map<number, number>()];
@@ -139,6 +141,34 @@ function runScenario({ tiers, ops }: Scenario): void {
         const ref = referenceTiers(points[c]!, tiers);
         for (let k = 0; k < tiers.length; k++) {
           assertTierMatches(store, handles[c]!, k, tiers, ref[k]!, `${what}, series ${c}`);
+          const w = store.query(handles[c]!, { tier: k });
+          const r = reader.query(handles[c]!, { tier: k });
+          assert.deepEqual([...r.timestamps], [...w.timestamps], `${what}: reader, series ${c} tier ${k}`);
+          assert.deepEqual([...r.values], [...w.values], `${what}: reader, series ${c} tier ${k}`);
+        }
+        // 'auto' picks the finest tier whose ring, counted back from its newest slot, reaches start;
+        // else the coarsest (that has data: an empty coarse tier would answer nothing).
+        for (const start of [newest0 - 3, newest0 - 30, newest0 - 300].map((s) => s * INTERVAL)) {
+          let want = 0;
+          let covered = false;
+          for (let k = 0; k < tiers.length; k++) {
+            const newestMs = info[k]!.newest;
+            if (newestMs !== null) want = k;
+            if (newestMs !== null && newestMs - (tiers[k]!.slots - 1) * tiers[k]!.interval <= start) {
+              want = k;
+              covered = true;
+              break;
+            }
+          }
+          for (const s of [store, reader]) {
+            const auto = s.query(handles[c]!, { start, tier: 'auto' });
+            assert.deepEqual([auto.tier, auto.covered], [want, covered], `${what}: auto from ${start}`);
+            assert.deepEqual(
+              [...auto.values],
+              [...s.query(handles[c]!, { start, tier: want }).values],
+              `${what}: auto from ${start}`,
+            );
+          }
         }
       }
     };
@@ -186,6 +216,7 @@ function runScenario({ tiers, ops }: Scenario): void {
     check('at the end');
     assert.equal(storeDropped + store.stats().droppedLate, modelDropped, 'droppedLate');
   } finally {
+    reader.close();
     store.close();
     rmSync(dir, { recursive: true, force: true });
   }
