@@ -219,7 +219,7 @@ export class TierSet {
     let written = 0;
     for (let ws = from; ws <= srcNewest; ws += r) {
       // Collect the stamped source slots of the window, walking its expected timestamps.
-      const end = ws + r - 1 < srcNewest ? ws + r - 1 : srcNewest;
+      const end = Math.min(ws + r - 1, srcNewest);
       let count = 0;
       let pos = mod(ws, srcSlots);
       this.words[0] = ws * src.intervalMs;
