@@ -14,11 +14,16 @@ export interface TierCounters {
   autoConsolidations: number;
 }
 
-/** Copies `from[k]` into the u64 header field at `offset` of `slab` (the value never crosses a call). */
+/**
+ * Copies `from[k]` into the u64 header field at `offset` of `slab` (the value never crosses a call).
+ * Low word first: a crash between the two stores then leaves the mark or dirty slot behind its
+ * true value, which only makes the next consolidation redo windows it could skip; a value torn
+ * ahead (by 2^32 slots, with sub-second intervals) would make windows look final that are not.
+ */
 function storeU64(slab: Slab, offset: number, from: Float64Array, k: number): void {
   const value = from[k]!;
-  slab.header[offset / 4 + 1] = Math.floor(value / 4294967296);
   slab.header[offset / 4] = value >>> 0;
+  slab.header[offset / 4 + 1] = Math.floor(value / 4294967296);
 }
 
 /**
