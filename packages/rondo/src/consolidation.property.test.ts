@@ -25,11 +25,21 @@ type Op =
 
 interface Scenario {
   tiers: RefTier[];
+  /** First tier-0 slot recorded. */
+  base: number;
   ops: Op[];
 }
 
 const XFFS = [0, 0.2, 0.5, 2 / 3, 0.75, 1];
-const INTERVAL = 1000;
+/**
+ * Tier-0 interval (ms) and first slot: whole seconds at slot 1000, and 1 ms slots just below a
+ * multiple of 2^32 (today's epoch in ms), so slot numbers, marks and ns stamps cross word boundaries.
+ */
+const TIMES: [number, number][] = [
+  [1000, 1000],
+  [1, 400 * 2 ** 32 - 60],
+  [250, 4 * 2 ** 32 - 45],
+];
 
 const valueArb = fc.oneof(
   { weight: 4, arbitrary: fc.integer({ min: -1000, max: 1000 }) },
@@ -77,21 +87,22 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
     fn2: fc.constantFrom(...FUNCTIONS),
     xff1: fc.constantFrom(...XFFS),
     xff2: fc.constantFrom(...XFFS),
+    time: fc.constantFrom(...TIMES),
     ops: fc.array(opArb, { minLength: 1, maxLength: 90 }),
   })
   .map((c) => {
     // Each tier keeps at least two of the next tier's windows (the config rule), and no more than a few.
     const tiers: RefTier[] = [
-      { interval: INTERVAL, slots: 2 * c.r1 + c.extra0, fn: 'avg', xff: 0 },
+      { interval: c.time[0], slots: 2 * c.r1 + c.extra0, fn: 'avg', xff: 0 },
       {
-        interval: INTERVAL * c.r1,
+        interval: c.time[0] * c.r1,
         slots: c.three ? 2 * c.r2 + c.extra1 : 2 + c.extra1,
         fn: c.fn1,
         xff: c.xff1,
       },
     ];
-    if (c.three) tiers.push({ interval: INTERVAL * c.r1 * c.r2, slots: c.slots2, fn: c.fn2, xff: c.xff2 });
-    return { tiers, ops: c.ops };
+    if (c.three) tiers.push({ interval: c.time[0] * c.r1 * c.r2, slots: c.slots2, fn: c.fn2, xff: c.xff2 });
+    return { tiers, base: c.time[1], ops: c.ops };
   });
 
 /** The late-point rule of the spec, for the newest tier-0 slot `newest0`: may slot n be kept? */
@@ -112,7 +123,8 @@ function modelAccepts(tiers: readonly RefTier[], newest0: number, n: number): bo
   return true;
 }
 
-function runScenario({ tiers, ops }: Scenario): void {
+function runScenario({ tiers, base, ops }: Scenario): void {
+  const interval = tiers[0]!.interval;
   const dir = mkdtempSync(join(tmpdir(), 'rondo-consolidation-prop-'));
   const schemas = [schemaOf('p', tiers, 2)];
   let store = Store.open(dir, { schemas });
@@ -121,7 +133,7 @@ function runScenario({ tiers, ops }: Scenario): void {
   try {
     const handles = [store.register('a'), store.register('b')];
     const points = [new Map<number, number>(), new Map<number, number>()];
-    let cursor = 1000; // tier-0 slot; far above the coarsest interval
+    let cursor = base; // tier-0 slot; far above the coarsest interval
     let newest0 = 0;
     let modelDropped = 0;
     let storeDropped = 0;
@@ -148,7 +160,7 @@ function runScenario({ tiers, ops }: Scenario): void {
         }
         // 'auto' picks the finest tier whose ring, counted back from its newest slot, reaches start;
         // else the coarsest (that has data: an empty coarse tier would answer nothing).
-        for (const start of [newest0 - 3, newest0 - 30, newest0 - 300].map((s) => s * INTERVAL)) {
+        for (const start of [newest0 - 3, newest0 - 30, newest0 - 300].map((s) => s * interval)) {
           let want = 0;
           let covered = false;
           for (let k = 0; k < tiers.length; k++) {
@@ -184,7 +196,7 @@ function runScenario({ tiers, ops }: Scenario): void {
           } else {
             slot = newest0 - op.back;
           }
-          store.record(handles[op.series]!, op.v, slot * INTERVAL + op.off);
+          store.record(handles[op.series]!, op.v, slot * interval + (op.off % interval));
           if (modelAccepts(tiers, newest0, slot)) {
             points[op.series]!.set(slot, op.v);
             if (slot > newest0) newest0 = slot;
