@@ -477,7 +477,7 @@ describe('a writer that never calls consolidate()', () => {
     store.record(h, 2, jumped);
     store.consolidate();
     const ms = performance.now() - t0;
-    assert.ok(ms < 100, `record + consolidate after a 2e12 ms jump took ${ms.toFixed(0)} ms`);
+    assert.ok(ms < 250, `record + consolidate after a 2e12 ms jump took ${ms.toFixed(0)} ms`);
     assert.deepEqual([...store.query(h, { tier: 1 }).values], [2]);
     store.close();
   });

@@ -119,8 +119,11 @@ describe('startMaintenance', () => {
       assert.fail('the process with maintenance running did not exit by itself');
     }
     assert.equal(result.code, 0, child.stderr);
-    assert.ok(Date.now() - startedAt < 900, `exited ${Date.now() - startedAt} ms after starting maintenance`);
-    // The child never consolidated explicitly and exited before the first tick: its data is intact.
+    assert.ok(
+      Date.now() - startedAt < 3000,
+      `exited ${Date.now() - startedAt} ms after starting maintenance`,
+    );
+    // Exiting with maintenance running loses nothing: the child recorded 30 points.
     const store = Store.open(dir);
     assert.equal(store.query(0, { tier: 0 }).values.length, 30);
     store.close();
