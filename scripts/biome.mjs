@@ -10,7 +10,10 @@ const require = createRequire(import.meta.url);
 const pkg = `@biomejs/cli-${process.platform}-${process.arch}`;
 let bin;
 try {
-  bin = join(dirname(require.resolve(`${pkg}/package.json`)), process.platform === 'win32' ? 'biome.exe' : 'biome');
+  bin = join(
+    dirname(require.resolve(`${pkg}/package.json`)),
+    process.platform === 'win32' ? 'biome.exe' : 'biome',
+  );
 } catch {
   bin = undefined;
 }

@@ -25,7 +25,7 @@ function headerTable(): Row[] {
   const section = doc.slice(doc.indexOf('### Header'), doc.indexOf('### Slots and timestamps'));
   const rows: Row[] = [];
   for (const line of section.split('\n')) {
-    const m = /^\| (\d+) \| (\d+) \| (\w+) \| `(\w+)` \|/.exec(line);
+    const m = /^\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\w+)\s*\|\s*`(\w+)`\s*\|/.exec(line);
     if (m) rows.push({ offset: Number(m[1]), size: Number(m[2]), type: m[3]!, field: m[4]! });
   }
   return rows;
@@ -66,7 +66,7 @@ test('the header table is contiguous, covers 96 bytes, and matches the offsets i
   }
   assert.match(
     doc,
-    new RegExp(`\\| 48 \\| 8 \\| u64 \\| \`checksum\` \\| FNV-1a 64 over bytes 0–${CHECKSUM_COVERS - 1}`),
+    new RegExp(`\\|\\s*48\\s*\\|\\s*8\\s*\\|\\s*u64\\s*\\|\\s*\`checksum\`\\s*\\|\\s*FNV-1a 64 over bytes 0–${CHECKSUM_COVERS - 1}`),
   );
   assert.match(doc, new RegExp(`header \\(${HEADER_BYTES} B\\)`));
   assert.match(doc, new RegExp(`\`${MAGIC}\``));
