@@ -66,7 +66,9 @@ test('the header table is contiguous, covers 96 bytes, and matches the offsets i
   }
   assert.match(
     doc,
-    new RegExp(`\\|\\s*48\\s*\\|\\s*8\\s*\\|\\s*u64\\s*\\|\\s*\`checksum\`\\s*\\|\\s*FNV-1a 64 over bytes 0–${CHECKSUM_COVERS - 1}`),
+    new RegExp(
+      `\\|\\s*48\\s*\\|\\s*8\\s*\\|\\s*u64\\s*\\|\\s*\`checksum\`\\s*\\|\\s*FNV-1a 64 over bytes 0–${CHECKSUM_COVERS - 1}`,
+    ),
   );
   assert.match(doc, new RegExp(`header \\(${HEADER_BYTES} B\\)`));
   assert.match(doc, new RegExp(`\`${MAGIC}\``));
