@@ -65,6 +65,13 @@ export class Ring {
   /** Ring position of the newest slot. */
   curPos = 0;
   /**
+   * Value columns in use (registered series). Emptying a position clears only these: a column
+   * is cleared whole when its series is registered, so the columns beyond stay out of reach.
+   * Clearing is the main cost of a slot advance (one cache line per column), so a schema with
+   * spare capacity does not pay for it.
+   */
+  columns = 0;
+  /**
    * Called before the writer reuses positions, with `io[1]` = the first slot still in the ring
    * afterwards; the tier owner uses it to consolidate what is about to be lost.
    */
@@ -178,8 +185,8 @@ export class Ring {
     ts[2 * pos] = 0;
     ts[2 * pos + 1] = 0;
     const slots = this.slots;
-    const capacity = this.slab.id.capacity;
-    for (let c = 0, i = pos; c < capacity; c++, i += slots) values[i] = Number.NaN;
+    const columns = this.columns;
+    for (let c = 0, i = pos; c < columns; c++, i += slots) values[i] = Number.NaN;
     this.wordsOfSlot();
     ts[2 * pos + 1] = this.words[2]!;
     ts[2 * pos] = this.words[1]!;
@@ -228,8 +235,8 @@ export class Ring {
     this.bumpGeneration();
     ts[2 * pos] = 0;
     ts[2 * pos + 1] = 0;
-    const capacity = this.slab.id.capacity;
-    for (let c = 0, i = pos; c < capacity; c++, i += slots) values[i] = Number.NaN;
+    const columns = this.columns;
+    for (let c = 0, i = pos; c < columns; c++, i += slots) values[i] = Number.NaN;
     let lo = st[S_LO]! + this.stepLo;
     let hi = st[S_HI]! + this.stepHi;
     if (lo >= 4294967296) {
@@ -269,6 +276,11 @@ export class Ring {
       this.bumpGeneration();
     }
     return pos;
+  }
+
+  /** Writer: fills column `c` with NaN in every position, before its series is registered. */
+  clearColumn(c: number): void {
+    this.slab.values.fill(Number.NaN, c * this.slots, (c + 1) * this.slots);
   }
 
   /** True when position `pos` is stamped with slot `n` (reader-safe: atomic loads). */

@@ -3,7 +3,7 @@ import { endianness } from 'node:os';
 import { RondoError } from './errors.js';
 import { fnv1a64 } from './hash.js';
 import { native } from './native.js';
-import { nsHigh, nsLow, nsToMs } from './timestamp.js';
+import { nsToMs } from './timestamp.js';
 
 // Byte layout of a slab file; docs/storage-format.md is the reference and a test checks the two agree.
 /** Size of the slab header in bytes; the timestamp column starts here. */
@@ -225,13 +225,6 @@ export class Slab {
     return Atomics.load(this.header, OFFSET.seriesCount / 4);
   }
 
-  /** Writes a u64 mutable header field (writer only). */
-  setField(offset: number, value: number): void {
-    const w = offset / 4;
-    Atomics.store(this.header, w + 1, Math.floor(value / 4294967296));
-    Atomics.store(this.header, w, value >>> 0);
-  }
-
   /** Publishes the series count (writer only). */
   setSeriesCount(n: number): void {
     Atomics.store(this.header, OFFSET.seriesCount / 4, n);
@@ -268,12 +261,6 @@ export class Slab {
   invalidate(pos: number): void {
     Atomics.store(this.ts, 2 * pos, 0);
     Atomics.store(this.ts, 2 * pos + 1, 0);
-  }
-
-  /** Stamps ring position `pos` with the slot starting at `ms` (writer only). */
-  stamp(pos: number, ms: number): void {
-    Atomics.store(this.ts, 2 * pos, nsLow(ms));
-    Atomics.store(this.ts, 2 * pos + 1, nsHigh(ms));
   }
 
   /** msync the whole mapping. */

@@ -370,6 +370,8 @@ export class Store {
       schema: set.schema.name,
       column: set.columns,
     };
+    // The column must be empty before the series exists: rings clear only registered columns.
+    set.clearColumn(rec.column);
     try {
       writeMetadata(this.dir, this.schemas, [...this.records, rec]);
     } catch (cause) {

@@ -45,8 +45,7 @@ export class TierSet {
   readonly schema: Schema;
   /** One ring per tier. */
   readonly rings: Ring[];
-  /** Registered series of the schema (columns in use). */
-  columns: number;
+  private inUse = 0;
   /** Counters since open. */
   readonly counters: TierCounters = { droppedLate: 0, windowsWritten: 0, autoConsolidations: 0 };
   /** Earliest time a point may have: the coarsest interval (so every tier's slot is ≥ 1). */
@@ -84,6 +83,24 @@ export class TierSet {
         if (k + 1 < this.rings.length) ring.beforeLoss = () => this.beforeLoss(k);
       });
     }
+  }
+
+  /** Registered series of the schema (columns in use); every ring clears only these on reuse. */
+  get columns(): number {
+    return this.inUse;
+  }
+
+  set columns(n: number) {
+    this.inUse = n;
+    for (const ring of this.rings) ring.columns = n;
+  }
+
+  /**
+   * Writer: empties column `c` in every tier before a series is registered into it, so the
+   * column holds no value from before (a fresh file holds zeros) at any stamped position.
+   */
+  clearColumn(c: number): void {
+    for (const ring of this.rings) ring.clearColumn(c);
   }
 
   /**
