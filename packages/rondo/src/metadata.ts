@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import { RondoError } from './errors.js';
-import { normalizeSeries } from './labels.js';
+import { normalizeSeries, seriesKey } from './labels.js';
 import { type Schema, type SchemaConfig, schemaToConfig } from './schema.js';
 
 /** Name of the metadata file inside a store directory. */
@@ -84,6 +84,7 @@ export function readMetadata(dir: string): Metadata {
       throw corrupt(path, 'a schema entry is malformed');
     perSchema.set(s.name, 0);
   }
+  const keys = new Map<string, number>();
   for (const [i, s] of m.series.entries()) {
     const ok =
       s &&
@@ -96,11 +97,15 @@ export function readMetadata(dir: string): Metadata {
       perSchema.has(s.schema) &&
       s.column === perSchema.get(s.schema);
     if (!ok) throw corrupt(path, `series entry ${i} is malformed`);
+    let key: string;
     try {
-      normalizeSeries(s.name, s.labels);
+      const norm = normalizeSeries(s.name, s.labels);
+      key = seriesKey(norm.name, norm.labels);
     } catch (cause) {
       throw corrupt(path, `series entry ${i}: ${(cause as Error).message}`, cause);
     }
+    if (keys.has(key)) throw corrupt(path, `series entry ${i} repeats series entry ${keys.get(key)}`);
+    keys.set(key, i);
     perSchema.set(s.schema, s.column + 1);
   }
   return m as Metadata;

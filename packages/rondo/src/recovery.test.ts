@@ -82,3 +82,18 @@ test('an odd generation left by a killed writer is closed on reopen, and readers
   reader.close();
   store.close();
 });
+
+test('a damaged newest slot far ahead of the stamped slots is repaired by the writer, not obeyed', () => {
+  const dir = join(tmp, 'newest-ahead');
+  const t = 1_700_000_000_000;
+  let store = Store.open(dir, { schemas });
+  const h = store.register('x');
+  store.record(h, 1, t);
+  store.close();
+  patchU64(join(dir, 'fast.0.slab'), OFFSET.newestSlot, () => 2n ** 32n);
+  store = Store.open(dir);
+  store.record(h, 2, t + 1);
+  assert.equal(store.stats().droppedLate, 0);
+  assert.deepEqual([...store.query(h).values], [1, 2]);
+  store.close();
+});

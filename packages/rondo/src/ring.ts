@@ -128,7 +128,10 @@ export class Ring {
    */
   recover(): void {
     const { slab, slots } = this;
-    let newest = this.newest;
+    // The header's newest slot is kept only if its position is stamped with it: otherwise it is
+    // damaged (a value far ahead would make every later point "late"), or a crash emptied its
+    // position during a jump of a whole lap, where the stamped slots are all there is anyway.
+    let newest = this.newest !== 0 && this.holdsSlot(this.newest) ? this.newest : 0;
     for (let pos = 0; pos < slots; pos++) {
       const ms = slab.slotTimeAt(pos);
       if (Number.isNaN(ms)) {

@@ -473,6 +473,12 @@ export class Store {
   /** The points of a series in `start ≤ t < end`, ascending, from one tier. */
   query(handle: SeriesHandle, options: QueryOptions = {}): QueryResult {
     const { set, column } = this.setOf(handle);
+    if (options === null || typeof options !== 'object') {
+      throw new RondoError(
+        'ERR_RONDO_INVALID_ARGUMENT',
+        'query: options must be an object like { start, end, tier }',
+      );
+    }
     const { start, end } = options;
     for (const [name, v] of [
       ['start', start],
@@ -498,7 +504,7 @@ export class Store {
       if (!Number.isInteger(tierOpt) || tierOpt < 0 || tierOpt >= set.rings.length) {
         throw new RondoError(
           'ERR_RONDO_INVALID_TIER',
-          `query: tier ${String(tierOpt)} does not exist (schema ${set.schema.name} has tiers 0..${set.rings.length - 1} and 'auto')`,
+          `query: tier ${JSON.stringify(tierOpt)} does not exist (schema ${set.schema.name} has tiers 0..${set.rings.length - 1} and 'auto')`,
         );
       }
       tier = tierOpt;
