@@ -10,9 +10,11 @@ const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Finds the directory whose include/node holds node_api.h for the running Node. */
 function findNodeDir() {
+  // The headers of the Node that runs the build come first: npm's configured nodedir may belong
+  // to another Node (N-API would still load, but the build should match the running Node).
   const candidates = [
-    process.env.npm_config_nodedir,
     resolve(dirname(process.execPath), '..'),
+    process.env.npm_config_nodedir,
     '/usr',
     '/usr/local',
   ];
