@@ -1,8 +1,10 @@
 // `rondo bench` with a small run: JSON for machines, the figures for people, a progress bar
-// only on a terminal, and its usage errors.
+// only on a terminal, its usage errors, and no temporary store left behind after SIGINT/SIGTERM.
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
-import { hasScript, rondo, rondoOnTty } from './test-fixtures/run.js';
+import { BIN, hasScript, type RunResult, rondo, rondoOnTty, tempDir } from './test-fixtures/run.js';
 
 /** ANSI escapes made visible, so regexes need no control characters. */
 const vis = (s: string): string => s.replaceAll('\u001b', '<ESC>');
@@ -53,3 +55,48 @@ test('bench usage errors', async () => {
     assert.match(r.stderr, message);
   }
 });
+
+/** Starts `rondo bench` with its own TMPDIR, so leftovers can be seen. */
+function startBench(args: string[], tmp: string): { child: ChildProcess; done: Promise<RunResult> } {
+  const child = spawn(process.execPath, [BIN, 'bench', ...args], {
+    env: { ...process.env, TMPDIR: tmp, TMP: tmp, TEMP: tmp },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const done = new Promise<RunResult>((res) => child.on('close', (code) => res({ code, stdout, stderr })));
+  return { child, done };
+}
+
+/** Paths under `dir`, recursively (relative). */
+function tree(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' });
+}
+
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  test(`bench: ${signal} while measuring removes the temporary store and exits ${code}`, async () => {
+    const tmp = tempDir('rondo-cli-bench-');
+    try {
+      const { child, done } = startBench(['--points', '50000000', '--series', '4'], tmp.dir);
+      // Wait until the store exists inside the temporary directory, i.e. the bench is running.
+      const deadline = Date.now() + 20_000;
+      while (!tree(tmp.dir).some((p) => /(^|\/)store\/rondo\.json$/.test(p))) {
+        if (Date.now() > deadline) throw new Error(`no store appeared: ${tree(tmp.dir).join(', ')}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      child.kill(signal);
+      const r = await done;
+      assert.equal(r.code, code, r.stderr);
+      assert.equal(r.stdout, '', 'no report for an interrupted run');
+      assert.deepEqual(tree(tmp.dir), [], 'nothing is left in TMPDIR');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+}

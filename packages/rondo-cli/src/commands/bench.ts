@@ -1,4 +1,18 @@
-/** `rondo bench`: the write benchmark of rondo/bench, with a progress bar on a terminal. */
+/**
+ * `rondo bench`: the write benchmark of rondo/bench, with a progress bar on a terminal.
+ *
+ * The benchmark runs synchronously for seconds at a time, so a signal handler in the same process
+ * would only run after it. The command therefore runs it in a child process (the same executable,
+ * marked by RONDO_BENCH_CHILD) whose temporary directory (TMPDIR) is one this process made: on
+ * SIGINT or SIGTERM it stops the child, removes that directory with the store in it, and exits
+ * 130 or 143.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { formatWriteBench, runWriteBench, type WriteBenchResult } from 'rondo/bench';
 import { execute, Output, parseCommandArgs, positionals, usageError, useColour } from '../cli.js';
 import type { Command } from '../main.js';
@@ -55,6 +69,45 @@ function progressBar(): { onProgress: (done: number, total: number) => void; cle
   };
 }
 
+/** Set in the child process that runs the benchmark itself. */
+const CHILD_ENV = 'RONDO_BENCH_CHILD';
+/** The executable, run again for the child. */
+const BIN = fileURLToPath(new URL('../../bin/rondo.js', import.meta.url));
+
+/**
+ * Runs `rondo bench ...args` in a child process (stdio shared) with a temporary directory of its
+ * own, removed when the child ends however it ends. A SIGINT or SIGTERM is passed on to the
+ * child and exits 128 + the signal number.
+ */
+async function supervise(args: string[]): Promise<number> {
+  const holder = mkdtempSync(join(tmpdir(), 'rondo-bench-'));
+  let caught: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    caught ??= signal;
+    child.kill(signal);
+  };
+  const child = spawn(process.execPath, [...process.execArgv, BIN, 'bench', ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, [CHILD_ENV]: '1', TMPDIR: holder, TMP: holder, TEMP: holder },
+  });
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    const stoppedBy = caught ?? signal;
+    if (stoppedBy !== null) {
+      // The child's progress bar may be half drawn.
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
+      return 128 + constants.signals[stoppedBy];
+    }
+    return code ?? 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    rmSync(holder, { recursive: true, force: true });
+  }
+}
+
 /** The `bench` command. */
 export const command: Command = {
   summary: 'benchmark record() against fs.writeSync and a UDP send on this machine',
@@ -74,6 +127,7 @@ export const command: Command = {
       const tiersText = v['tiers'] ?? '1';
       if (tiersText !== '1' && tiersText !== '3')
         throw usageError('bench', `--tiers must be 1 or 3, got ${JSON.stringify(tiersText)}`);
+      if (process.env[CHILD_ENV] !== '1') return supervise(args);
       const bar = progressBar();
       let result: WriteBenchResult;
       try {
