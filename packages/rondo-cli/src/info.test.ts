@@ -96,11 +96,14 @@ test('info errors: missing store, a file, a directory that is not a store, usage
 test('top-level help lists the commands; no command is a usage error; unknown command', async () => {
   const help = await rondo(['--help']);
   assert.equal(help.code, 0);
-  for (const cmd of ['info', 'query', 'bench'])
+  for (const cmd of ['info', 'query', 'bench', 'push'])
     assert.match(help.stdout, new RegExp(`^ {2}${cmd} +\\S`, 'm'));
   const none = await rondo([]);
   assert.equal(none.code, 2);
-  assert.match(none.stdout, /^Usage: rondo <command>/);
+  assert.equal(none.stdout, '', 'a usage error goes to stderr');
+  assert.match(none.stderr, /^Usage: rondo <command>/);
+  assert.match(help.stdout, /^Usage: rondo <command>/);
+  assert.equal(help.stderr, '');
   const unknown = await rondo(['frobnicate']);
   assert.equal(unknown.code, 2);
   assert.match(
@@ -110,7 +113,7 @@ test('top-level help lists the commands; no command is a usage error; unknown co
 });
 
 test('every command has --help (and -h) with usage and an example', async () => {
-  for (const cmd of ['info', 'query', 'bench']) {
+  for (const cmd of ['info', 'query', 'bench', 'push']) {
     for (const flag of ['--help', '-h']) {
       const r = await rondo([cmd, flag]);
       assert.equal(r.code, 0);

@@ -43,8 +43,13 @@ export async function main(argv: string[]): Promise<number> {
     for (const [cmd, load] of Object.entries(commands))
       lines.push(`  ${cmd.padEnd(8)} ${(await load()).summary}`);
     lines.push('', "Run `rondo <command> --help` for a command's options and an example.");
+    // Asked for (--help): stdout, exit 0. No command at all is a usage error: stderr, exit 2.
+    if (name === undefined) {
+      process.stderr.write(`${lines.join('\n')}\n`);
+      return 2;
+    }
     process.stdout.write(`${lines.join('\n')}\n`);
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   const load = commands[name];
   if (!load) {
