@@ -38,18 +38,24 @@ export function usageError(cmd: string, message: string): CliError {
   return new CliError('ERR_RONDO_USAGE', message, EXIT_USAGE, `see rondo ${cmd} --help`);
 }
 
+/** Hints of one command that replace the shared ones, by error code. */
+export type Hints = Partial<Record<string, string>>;
+
 /** Hints for core error codes, so every message says what to do next. */
-const HINTS: Partial<Record<string, string>> = {
+const HINTS: Hints = {
   ERR_RONDO_CORRUPT: 'the store files are damaged or not a rondo store',
   ERR_RONDO_NATIVE: 'rebuild the addon with `npm rebuild rondo`',
   ERR_RONDO_INVALID_TIER: "pick one of the tiers `rondo info` lists, or 'auto'",
 };
 
-/** Formats any thrown value as the CLI's one-line error message (without the trailing newline). */
-export function formatError(err: unknown): string {
+/**
+ * Formats any thrown value as the CLI's one-line error message (without the trailing newline);
+ * `hints` replace the shared hints of core error codes.
+ */
+export function formatError(err: unknown, hints: Hints = {}): string {
   if (err instanceof CliError) return `rondo: ${err.code}: ${err.message}${err.hint ? ` — ${err.hint}` : ''}`;
   if (isRondoError(err)) {
-    const hint = HINTS[err.code];
+    const hint = hints[err.code] ?? HINTS[err.code];
     return `rondo: ${err.code}: ${err.message}${hint ? ` — ${hint}` : ''}`;
   }
   const e = err as NodeJS.ErrnoException;
@@ -74,11 +80,34 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
+/**
+ * Joins `--opt -5` into `--opt=-5` for string options when the next argument looks like a
+ * negative number (`-5`, `-1h`, `-.5`): parseArgs rejects that form as ambiguous, so both
+ * spellings would otherwise get different errors. Options never start with a dash and a digit.
+ */
+function joinNegativeValues(args: string[], options: OptionSpec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const next = args[i + 1];
+    const spec = arg.startsWith('--') ? options?.[arg.slice(2)] : undefined;
+    if (spec?.type === 'string' && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 /** parseArgs with the common options, turning its errors into short usage errors. */
 export function parseCommandArgs(cmd: string, args: string[], options: OptionSpec): ParsedArgs {
   try {
     const { values, positionals } = parseArgs({
-      args,
+      args: joinNegativeValues(args, options),
       options: { ...COMMON, ...options },
       allowPositionals: true,
       strict: true,
@@ -87,12 +116,19 @@ export function parseCommandArgs(cmd: string, args: string[], options: OptionSpe
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const quoted = /'([^']+)'/.exec(e.message)?.[1] ?? '';
-    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
-      throw usageError(cmd, `unknown option ${quoted.split(' ')[0]}`);
+    const name = quoted.split(' ')[0] ?? '';
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw usageError(cmd, `unknown option ${name}`);
     if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-      const name = quoted.split(' ')[0] ?? '';
-      const takesValue = /argument missing/.test(e.message);
-      throw usageError(cmd, takesValue ? `option ${name} needs a value` : `option ${name} takes no value`);
+      if (/argument missing/.test(e.message)) throw usageError(cmd, `option ${name} needs a value`);
+      if (/ambiguous/.test(e.message)) {
+        // `--opt --other` or `--opt -x`: the next argument is an option, not the value.
+        const next = args[args.indexOf(name) + 1] ?? '';
+        throw usageError(
+          cmd,
+          `option ${name} needs a value, got ${JSON.stringify(next)} (write ${name}=${next} if that is the value)`,
+        );
+      }
+      throw usageError(cmd, `option ${name} takes no value`);
     }
     throw usageError(cmd, e.message);
   }
@@ -105,12 +141,13 @@ function wantsVerbose(args: string[]): boolean {
 
 /**
  * Runs a command body: prints --help, reports errors as one line (with the stack under
- * --verbose) and maps them to exit codes.
+ * --verbose, and `hints` for core error codes) and maps them to exit codes.
  */
 export async function execute(
   help: string,
   args: string[],
   body: () => Promise<number | undefined> | number | undefined,
+  hints: Hints = {},
 ): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     await writeOut(help.endsWith('\n') ? help : `${help}\n`);
@@ -119,7 +156,7 @@ export async function execute(
   try {
     return (await body()) ?? 0;
   } catch (err) {
-    process.stderr.write(`${formatError(err)}\n`);
+    process.stderr.write(`${formatError(err, hints)}\n`);
     if (wantsVerbose(args) && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     return err instanceof CliError ? err.exitCode : EXIT_FAILURE;
   }

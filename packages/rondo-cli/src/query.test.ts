@@ -304,6 +304,31 @@ describe('errors and exit codes', () => {
       /^rondo: ERR_RONDO_USAGE: unknown option --since — see rondo query --help/,
     ],
     ['option without value', ['query', store, 'cpu_usage', '--range'], 2, /option --range needs a value/],
+    // A negative value after a space gets the same message as with `=` (parseArgs calls it ambiguous).
+    ...(['--range -1h', '--range=-1h'] as const).map((a): [string, string[], number, RegExp] => [
+      a,
+      ['query', store, 'cpu_usage', ...a.split(/[ =]/)],
+      2,
+      /^rondo: ERR_RONDO_USAGE: --range -1h: a negative duration is not allowed \(.*--range 1h\)/,
+    ]),
+    ...(['--start -5', '--start=-5'] as const).map((a): [string, string[], number, RegExp] => [
+      a,
+      ['query', store, 'cpu_usage', ...a.split(/[ =]/)],
+      2,
+      /^rondo: ERR_RONDO_USAGE: --start -5 is not a valid time: epoch milliseconds cannot be negative/,
+    ]),
+    ...(['--tier -1', '--tier=-1'] as const).map((a): [string, string[], number, RegExp] => [
+      a,
+      ['query', store, 'cpu_usage', ...a.split(/[ =]/)],
+      2,
+      /^rondo: ERR_RONDO_USAGE: --tier must be auto or a tier number \(0, 1, …\), got "-1"/,
+    ]),
+    [
+      'an option where a value belongs',
+      ['query', store, 'cpu_usage', '--range', '--plot'],
+      2,
+      /^rondo: ERR_RONDO_USAGE: option --range needs a value, got "--plot" \(write --range=--plot if that is the value\)/,
+    ],
     ['missing selector', ['query', store], 2, /missing <selector>/],
   ];
   for (const [what, args, code, message] of cases) {

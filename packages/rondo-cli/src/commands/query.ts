@@ -110,9 +110,12 @@ function parseRequest(args: string[]): Request {
     range = parseRange(v['range'] ?? '1h');
   } catch (err) {
     if (!isRondoError(err)) throw err;
+    const text = v['range'] ?? '';
     throw usageError(
       'query',
-      `cannot parse --range ${JSON.stringify(v['range'])} (use e.g. 90s, 10m, 1h, 7d or all)`,
+      /^\s*-[\d.]/.test(text)
+        ? `--range ${text}: a negative duration is not allowed (--range counts back from the newest point: use e.g. --range ${text.trim().slice(1)})`
+        : `cannot parse --range ${JSON.stringify(text)} (use e.g. 90s, 10m, 1h, 7d or all)`,
     );
   }
   const time = (name: 'start' | 'end'): number | undefined => {
@@ -122,7 +125,9 @@ function parseRequest(args: string[]): Request {
     if (ms === null)
       throw usageError(
         'query',
-        `cannot parse --${name} ${JSON.stringify(text)} (use RFC 3339 like 2024-05-01T12:00:00Z, or epoch milliseconds)`,
+        /^\s*-\d+\s*$/.test(text)
+          ? `--${name} ${text.trim()} is not a valid time: epoch milliseconds cannot be negative (use RFC 3339 like 2024-05-01T12:00:00Z, or epoch milliseconds ≥ 0)`
+          : `cannot parse --${name} ${JSON.stringify(text)} (use RFC 3339 like 2024-05-01T12:00:00Z, or epoch milliseconds)`,
       );
     return ms;
   };
