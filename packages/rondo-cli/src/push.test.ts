@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Store } from 'rondo';
-import { FakeReceiver } from '../../rondo/dist/remote-write/fake-receiver.js';
+import { FakeReceiver } from '../../rondo/dist/test-fixtures/fake-receiver.js';
 
 const BIN = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', 'bin', 'rondo.js');
 const T0 = 1_700_000_000_000;

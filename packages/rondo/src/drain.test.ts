@@ -108,6 +108,35 @@ describe('drain', () => {
     });
   });
 
+  test('committing an older empty batch neither clears a newer batch nor makes it stale', () => {
+    withStore((store) => {
+      const a = store.register('a');
+      const e = store.drain('p');
+      assert.equal(e.samples, 0);
+      for (let i = 0; i < 4; i++) store.record(a, i, T0 + i * SEC);
+      const b = store.drain('p');
+      assert.equal(b.samples, 3);
+      e.commit(); // a no-op: b is pending
+      assert.equal(e.committed, true);
+      // b's range is still replayed alone, and b commits.
+      const replay = store.drain('p');
+      assert.equal(replay.replay, true);
+      assert.deepEqual(pts(replay)[a], pts(b)[a]);
+      b.commit();
+      // An empty batch drained before a newer batch was committed: its commit does nothing either.
+      const e3 = store.drain('p');
+      assert.equal(e3.samples, 0);
+      store.record(a, 9, T0 + 9 * SEC);
+      const n = store.drain('p');
+      assert.deepEqual(pts(n)[a], [[T0 + 3 * SEC, 3]]);
+      n.commit();
+      e3.commit();
+      throwsCode(() => e3.commit(), 'ERR_RONDO_CURSOR');
+      store.record(a, 10, T0 + 10 * SEC);
+      assert.deepEqual(pts(store.drain('p'))[a], [[T0 + 9 * SEC, 9]]);
+    });
+  });
+
   test('maxSamples bounds a batch and draining resumes where it stopped', () => {
     withStore((store) => {
       const hs = [store.register('a'), store.register('b'), store.register('c')];

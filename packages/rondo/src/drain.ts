@@ -78,7 +78,11 @@ export interface DrainBatch {
   readonly replay: boolean;
   /** True after commit(). */
   readonly committed: boolean;
-  /** Advances the cursor past this batch, durably. ERR_RONDO_CURSOR when committed twice or stale. */
+  /**
+   * Advances the cursor past this batch, durably (a synchronous fsync). ERR_RONDO_CURSOR when
+   * committed twice or stale; an empty batch is never stale: once a newer batch was drained or
+   * committed, its commit does nothing.
+   */
   commit(): void;
 }
 
@@ -242,6 +246,16 @@ export function drainStore(src: DrainSource, name: string, options: DrainOptions
       if (!src.locks.holds(name)) throw new RondoError('ERR_RONDO_CLOSED', `store ${src.dir} is closed`);
       const fresh: CursorDoc = readCursor(src.dir, name);
       const ftc = fresh.tiers[tier] ?? emptyTier();
+      if (samples === 0 && pending === null) {
+        // An empty batch delivered nothing, so it may not undo what happened since it was drained:
+        // a newer batch drained (its pending range must still be replayed) or committed. Then its
+        // commit does nothing; the empty slots it would skip are simply walked again.
+        const newerPending = ftc.pending !== null && ftc.pending.base === ftc.generation;
+        if (ftc.generation !== base || newerPending) {
+          committed = true;
+          return;
+        }
+      }
       if (ftc.generation !== base) {
         throw new RondoError(
           'ERR_RONDO_CURSOR',

@@ -20,6 +20,11 @@ export interface PushOptions extends RemoteWriterOptions {
    * deciding at stop time) when a writer in another process keeps recording into that slot.
    */
   includeOpenOnStop?: boolean | (() => boolean);
+  /**
+   * Longest time stop() takes; default '10s'. stop() cancels a push under way (its waits and
+   * requests) at once, then makes one final push cut off after this long.
+   */
+  stopTimeout?: Duration;
 }
 
 /** Counters of a {@link Pusher}. */
@@ -50,7 +55,11 @@ export interface Pusher {
   readonly writer: RemoteWriter;
   /** Pushes now (after any push under way); resolves with the samples pushed. */
   pushNow(): Promise<number>;
-  /** Stops the timer, waits for a push under way, then pushes what is left. Idempotent. */
+  /**
+   * Stops the timer, cancels a push under way, then pushes what is left, for at most
+   * `stopTimeout` in all. Rejects with ERR_RONDO_PUSH when the final push did not deliver
+   * everything: the rest stays uncommitted in the store, for the next pusher. Idempotent.
+   */
   stop(): Promise<void>;
 }
 
@@ -67,6 +76,7 @@ export function startPush(store: Store, options: PushOptions): Pusher {
   const tier = options.tier ?? 0;
   const name = options.name ?? 'prometheus';
   const maxSamples = options.maxSamples ?? 10_000;
+  const stopTimeout = parseDuration(options.stopTimeout ?? '10s', 'startPush stopTimeout');
   const userEvent = options.onEvent ?? (() => {});
   const stats: PushStats = {
     pushes: 0,
@@ -97,10 +107,12 @@ export function startPush(store: Store, options: PushOptions): Pusher {
   let stopped = false;
   let fatal: Error | null = null;
   let stopping: Promise<void> | null = null;
+  // Aborted by stop(): cancels the backoff waits and requests of the periodic pushes and pushNow().
+  const periodic = new AbortController();
 
   const emit = (e: PushEvent): void => userEvent(e);
 
-  async function pushAll(final: boolean, includeOpen: boolean): Promise<number> {
+  async function pushAll(final: boolean, includeOpen: boolean, signal: AbortSignal): Promise<number> {
     const started = performance.now();
     const acceptedBefore = writer.stats.samples;
     let drained = 0;
@@ -116,7 +128,7 @@ export function startPush(store: Store, options: PushOptions): Pusher {
         batch.commit();
         break;
       }
-      await writer.push(batch);
+      await writer.push(batch, { signal });
       batch.commit();
       stats.batches++;
       batches++;
@@ -132,12 +144,14 @@ export function startPush(store: Store, options: PushOptions): Pusher {
     return samples;
   }
 
-  function run(final: boolean, includeOpen: boolean): Promise<number> {
+  function run(final: boolean, includeOpen: boolean, signal: AbortSignal): Promise<number> {
     const previous = running ?? Promise.resolve(0);
     const next = previous
       .catch(() => 0)
-      .then(() => pushAll(final, includeOpen))
+      .then(() => pushAll(final, includeOpen, signal))
       .catch((err: unknown) => {
+        // A push cancelled by stop() is not a failure: stop() pushes the same data right after.
+        if (!final && periodic.signal.aborted) throw err;
         stats.errors++;
         stats.lastError = err as Error;
         if (err instanceof PushError && !err.retryable) {
@@ -160,7 +174,7 @@ export function startPush(store: Store, options: PushOptions): Pusher {
     if (stopped || fatal !== null) return;
     timer = setTimeout(() => {
       timer = null;
-      run(false, false)
+      run(false, false, periodic.signal)
         .catch(() => {})
         .finally(schedule);
     }, every);
@@ -171,17 +185,30 @@ export function startPush(store: Store, options: PushOptions): Pusher {
   return {
     stats,
     writer,
-    pushNow: () => run(false, false),
+    pushNow: () => run(false, false, periodic.signal),
     stop(): Promise<void> {
       if (stopping !== null) return stopping;
       stopped = true;
       if (timer !== null) clearTimeout(timer);
+      // Waiting out a push that is retrying against a dead receiver could take minutes, and the
+      // final push below sends the same (uncommitted, replayed) data anyway: cancel it.
+      periodic.abort(new Error('the pusher is stopping'));
+      const deadline = new AbortController();
+      const cutoff = setTimeout(
+        () =>
+          deadline.abort(new Error(`stopTimeout (${stopTimeout} ms) elapsed; the rest stays in the store`)),
+        stopTimeout,
+      );
       stopping = (async () => {
-        if (running !== null) await running.catch(() => {});
-        if (fatal !== null) throw fatal;
-        if (store.isClosed) throw new RondoError('ERR_RONDO_CLOSED', `store ${store.dir} is closed`);
-        const inc = options.includeOpenOnStop ?? true;
-        await run(true, typeof inc === 'function' ? inc() : inc);
+        try {
+          if (running !== null) await running.catch(() => {});
+          if (fatal !== null) throw fatal;
+          if (store.isClosed) throw new RondoError('ERR_RONDO_CLOSED', `store ${store.dir} is closed`);
+          const inc = options.includeOpenOnStop ?? true;
+          await run(true, typeof inc === 'function' ? inc() : inc, deadline.signal);
+        } finally {
+          clearTimeout(cutoff);
+        }
       })();
       return stopping;
     },

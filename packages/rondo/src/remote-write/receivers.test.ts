@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Store } from '../store.js';
 import { startPush } from './push.js';
-import { RemoteWriter } from './writer.js';
+import { bisectBudget, RemoteWriter } from './writer.js';
 
 const skip = process.env['RONDO_SKIP_RECEIVERS'] === '1';
 
@@ -206,9 +206,10 @@ describe('push into real receivers', { skip: skip ? 'RONDO_SKIP_RECEIVERS=1' : f
       for (let i = 20; i < 40; i++) store.record(h, i, t0 + i * SEC);
       const pusher = startPush(store, { url, every: '1h', name: 'p' });
       await pusher.stop();
-      // Prometheus rejects a request holding samples it already has (whole request, HTTP 400):
-      // the replay holds only those, so the newer points went in their own batch.
-      assert.equal(pusher.stats.dropped400, 19);
+      // Prometheus rejects a request holding samples it already has (whole request, HTTP 400),
+      // but takes the newest one again (identical): the replay holds only those, bisecting finds
+      // nothing else to send, and the newer points went in their own batch.
+      assert.equal(pusher.stats.dropped400, 18);
       const raw = (await (
         await fetch(
           `${prom!.base}/api/v1/query?${new URLSearchParams({ query: 'rondo_replay[1h]', time: String(t0 / 1000 + 100) })}`,
@@ -218,6 +219,62 @@ describe('push into real receivers', { skip: skip ? 'RONDO_SKIP_RECEIVERS=1' : f
         raw.data.result[0]!.values.map(([, v]) => Number(v)),
         [...Array(40).keys()],
       );
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('Prometheus: a backlog older than its head window is bisected away; the recent points arrive', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rondo-rx-'));
+    const store = Store.open(dir, {
+      schemas: [{ name: 's', maxSeries: 4, tiers: [{ interval: 10 * SEC, retention: 3 * 3_600_000 }] }],
+    });
+    try {
+      const url = `${prom!.base}/api/v1/write`;
+      const now = Math.floor(Date.now() / (10 * SEC)) * 10 * SEC;
+      // Make sure the head reaches the present, whichever test ran before.
+      await new RemoteWriter({ url }).push({
+        series: [{ name: 'rondo_oob_anchor', labels: {}, timestamps: [now], values: [1] }],
+      });
+      const hs = [store.register('rondo_oob', { k: 'a' }), store.register('rondo_oob', { k: 'b' })];
+      let total = 0;
+      for (let t = now - 2 * 3_600_000; t <= now; t += 10 * SEC) {
+        for (const h of hs) store.record(h, t / SEC, t);
+        total += hs.length;
+      }
+      const events: string[] = [];
+      const pusher = startPush(store, {
+        url,
+        every: '1h',
+        onEvent: (e) => e.type === 'dropped' && events.push(e.message),
+      });
+      await pusher.stop();
+      // A request holding one sample out of bounds is refused whole: before bisecting, all of
+      // these were dropped. Now only the old ones are, in a bounded number of requests.
+      assert.equal(pusher.stats.samples + pusher.stats.dropped400, total);
+      assert.ok(pusher.stats.dropped400 > 0 && pusher.stats.samples > 0);
+      assert.ok(
+        events.every((m) => /out of (bounds|order)/.test(m)),
+        events.join('; '),
+      );
+      assert.ok(
+        pusher.writer.stats.requests <= 3 + 2 * bisectBudget(total),
+        `${pusher.writer.stats.requests} requests`,
+      );
+      const raw = (await (
+        await fetch(
+          `${prom!.base}/api/v1/query?${new URLSearchParams({ query: 'rondo_oob[3h]', time: String(now / 1000) })}`,
+        )
+      ).json()) as { data: { result: { metric: { k: string }; values: [number, string][] }[] } };
+      assert.equal(raw.data.result.length, 2);
+      for (const r of raw.data.result) {
+        const got = new Set(r.values.map(([ts]) => Math.round(ts * 1000)));
+        // Everything from the last 55 minutes is there (Prometheus takes about the last hour).
+        for (let t = now - 55 * 60 * SEC; t <= now; t += 10 * SEC)
+          assert.ok(got.has(t), `${r.metric.k}@${t}`);
+        assert.equal(got.size * 2, pusher.stats.samples);
+      }
     } finally {
       store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,16 +1,26 @@
 // RemoteWriter and startPush against a scripted loopback receiver: headers, retries (5xx, 429 with
-// Retry-After, timeouts, refused connections), 413 splitting, 400 dropping, 401/403/404 stopping,
-// and a flapping receiver after which every point has arrived, never with two different values.
+// Retry-After, timeouts, refused connections), 413 splitting, 400 bisecting and dropping,
+// 401/403/404 stopping, aborting and a bounded stop(), a flapping receiver after which every point
+// has arrived, never with two different values, and a pusher that neither keeps a process alive
+// nor blocks record().
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRondoError } from '../errors.js';
 import { Store } from '../store.js';
-import { FakeReceiver } from './fake-receiver.js';
+import { FakeReceiver } from '../test-fixtures/fake-receiver.js';
 import { startPush } from './push.js';
-import { PushError, type PushEvent, parseRetryAfter, RemoteWriter, USER_AGENT } from './writer.js';
+import {
+  bisectBudget,
+  PushError,
+  type PushEvent,
+  parseRetryAfter,
+  RemoteWriter,
+  USER_AGENT,
+} from './writer.js';
 
 const T0 = 1_700_000_000_000;
 const FAST = { minBackoff: 1, maxBackoff: 10, timeout: 300 } as const;
@@ -38,6 +48,7 @@ after(async () => {
 function reset(): void {
   rx.script = [];
   rx.maxBytes = Number.POSITIVE_INFINITY;
+  rx.rejectBefore = Number.NEGATIVE_INFINITY;
   rx.requests.length = 0;
   rx.accepted.length = 0;
 }
@@ -131,17 +142,75 @@ describe('RemoteWriter', () => {
     for (const values of got.values()) assert.equal(values.length, 1);
   });
 
-  test('400 drops the request, reports the server message and counts it; later data flows', async () => {
+  test('400 on one sample drops it, reports the server message and counts it; later data flows', async () => {
     reset();
     rx.script = [{ status: 400, body: 'out of order sample' }];
     const events: PushEvent[] = [];
     const w = new RemoteWriter({ url: rx.url, ...FAST, onEvent: (e) => events.push(e) });
-    await w.push(batchOf(4));
-    assert.equal(w.stats.dropped400, 4);
+    await w.push(batchOf(1));
+    assert.equal(w.stats.dropped400, 1);
     const dropped = events.find((e) => e.type === 'dropped');
-    assert.deepEqual(dropped, { type: 'dropped', status: 400, samples: 4, message: 'out of order sample' });
+    assert.deepEqual(dropped, { type: 'dropped', status: 400, samples: 1, message: 'out of order sample' });
     await w.push(batchOf(2, 'next'));
     assert.equal(rx.accepted.length, 2);
+  });
+
+  test('400 bisects the request: only the refused samples are dropped, in a bounded number of requests', async () => {
+    reset();
+    // Like Prometheus: a request holding any sample older than its window is refused whole.
+    rx.rejectBefore = T0 + 37_000;
+    const events: PushEvent[] = [];
+    const w = new RemoteWriter({ url: rx.url, ...FAST, onEvent: (e) => events.push(e) });
+    await w.push({ series: [...batchOf(100, 'a').series, ...batchOf(100, 'b').series] });
+    const got = rx.bySample();
+    assert.equal(got.size, 2 * 63);
+    for (const s of rx.accepted) assert.ok(s.t >= T0 + 37_000);
+    for (const values of got.values()) assert.equal(values.length, 1);
+    assert.equal(w.stats.samples, 126);
+    assert.equal(w.stats.dropped400, 74);
+    const dropped = events.filter((e) => e.type === 'dropped');
+    assert.equal(
+      dropped.reduce((n, e) => n + (e.type === 'dropped' ? e.samples : 0), 0),
+      74,
+    );
+    assert.ok(dropped.every((e) => e.type === 'dropped' && e.message.startsWith('out of bounds')));
+    assert.ok(w.stats.bisections > 0);
+    assert.ok(rx.requests.length <= 3 + 2 * bisectBudget(200), `${rx.requests.length} requests`);
+
+    // Everything refused: still bounded, and all of it dropped and counted.
+    reset();
+    rx.rejectBefore = Number.POSITIVE_INFINITY;
+    const all = new RemoteWriter({ url: rx.url, ...FAST });
+    await all.push(batchOf(1000));
+    assert.equal(all.stats.dropped400, 1000);
+    assert.ok(rx.requests.length <= 3 + 2 * bisectBudget(1000), `${rx.requests.length} requests`);
+
+    // Same timestamps everywhere: split by series; the one refused series is dropped alone.
+    reset();
+    rx.script = [{ status: 400 }, 'ok', { status: 400, body: 'bad series' }];
+    const same = new RemoteWriter({ url: rx.url, ...FAST });
+    await same.push({ series: ['a', 'b'].map((n) => ({ ...batchOf(1, n).series[0]! })) });
+    assert.equal(same.stats.dropped400, 1);
+    assert.equal(rx.accepted.length, 1);
+  });
+
+  test('an aborted push ends at once, in a backoff wait or a request in flight', async () => {
+    for (const reply of [{ status: 503, headers: { 'Retry-After': '30' } }, 'stall'] as const) {
+      reset();
+      rx.script = Array(5).fill(reply);
+      const w = new RemoteWriter({ url: rx.url, ...FAST, timeout: '30s', maxRetryAfter: '1m' });
+      const ac = new AbortController();
+      const started = Date.now();
+      setTimeout(() => ac.abort(new Error('shutting down')), 100);
+      await assert.rejects(w.push(batchOf(3), { signal: ac.signal }), (err: unknown) => {
+        assert.ok(err instanceof PushError);
+        assert.equal(err.retryable, true);
+        assert.match(err.message, /aborted: shutting down/);
+        return true;
+      });
+      assert.ok(Date.now() - started < 1000, `${Date.now() - started} ms`);
+      assert.equal(rx.accepted.length, 0);
+    }
   });
 
   test('401, 403 and 404 stop at once with ERR_RONDO_PUSH and the status', async () => {
@@ -252,22 +321,23 @@ describe('startPush', () => {
     }
   });
 
-  test('a 400 batch is dropped and committed (not resent); counters say so', async () => {
+  test('a 400 drops only the refused samples; they are committed (not resent); counters say so', async () => {
     reset();
     const { store, dir } = tempStore();
     try {
       const h = store.register('x');
       for (let i = 0; i < 5; i++) store.record(h, i, T0 + i * 1000);
-      rx.script = [{ status: 400, body: 'duplicate sample for timestamp' }];
+      rx.rejectBefore = T0 + 2000;
       const pusher = startPush(store, { url: rx.url, every: '1h', ...FAST });
-      assert.equal(await pusher.pushNow(), 0);
-      assert.equal(pusher.stats.dropped400, 4);
+      assert.equal(await pusher.pushNow(), 2);
+      assert.equal(pusher.stats.dropped400, 2);
       for (let i = 5; i < 8; i++) store.record(h, i, T0 + i * 1000);
       await pusher.stop();
       assert.deepEqual(
         rx.accepted.map((s) => s.v),
-        [4, 5, 6, 7],
+        [2, 3, 4, 5, 6, 7],
       );
+      assert.equal(pusher.stats.dropped400, 2);
     } finally {
       store.close();
       rmSync(dir, { recursive: true, force: true });
@@ -300,6 +370,127 @@ describe('startPush', () => {
       );
     } finally {
       store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('startPush stop() and the event loop', () => {
+  for (const mode of ['503', 'stall'] as const) {
+    test(`stop() with the receiver ${mode === '503' ? 'answering 503' : 'stalling'} returns within stopTimeout; nothing is committed`, async () => {
+      reset();
+      const { store, dir } = tempStore();
+      try {
+        const h = store.register('x');
+        for (let i = 0; i < 5; i++) store.record(h, i, T0 + i * 1000);
+        const reply = mode === '503' ? { status: 503, headers: { 'Retry-After': '20' } } : 'stall';
+        rx.script = Array(50).fill(reply);
+        const events: PushEvent[] = [];
+        const pusher = startPush(store, {
+          url: rx.url,
+          every: 10,
+          timeout: '30s',
+          maxRetries: 10,
+          stopTimeout: 400,
+          onEvent: (e) => events.push(e),
+        });
+        // A periodic push is under way: waiting for Retry-After, or for an answer.
+        const deadline = Date.now() + 5000;
+        while (rx.requests.length === 0 && Date.now() < deadline) await sleep(5);
+        assert.ok(rx.requests.length > 0);
+        const started = Date.now();
+        await assert.rejects(pusher.stop(), (err: unknown) => {
+          assert.ok(isRondoError(err, 'ERR_RONDO_PUSH'));
+          assert.match(err.message, /stopTimeout/);
+          return true;
+        });
+        const took = Date.now() - started;
+        assert.ok(took < 1500, `stop() took ${took} ms`);
+        // The cancelled periodic push is not reported as a failure; the final one is.
+        assert.equal(events.filter((e) => e.type === 'error').length, 1);
+        assert.equal(rx.accepted.length, 0);
+        // Nothing was committed: the whole range (the open slot included) is still there.
+        const batch = store.drain('prometheus', { includeOpen: true });
+        assert.deepEqual([...batch.series[0]!.values], [0, 1, 2, 3]);
+        assert.equal(batch.replay, true);
+      } finally {
+        store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  test('record() keeps working while a push is in flight; every value arrives', async () => {
+    reset();
+    const { store, dir } = tempStore();
+    try {
+      const h = store.register('x');
+      for (let i = 0; i < 5; i++) store.record(h, i, T0 + i * 1000);
+      rx.script = [{ delayMs: 300 }];
+      const pusher = startPush(store, { url: rx.url, every: '1h', ...FAST, timeout: '5s' });
+      const push = pusher.pushNow();
+      for (let i = 5; i < 40; i++) {
+        // Between the awaits of the push under way: the request is with the receiver.
+        await sleep(5);
+        const before = performance.now();
+        store.record(h, i, T0 + i * 1000);
+        assert.ok(performance.now() - before < 50);
+      }
+      assert.equal(rx.accepted.length, 0, 'the first request is still in flight');
+      // The first batch (0-3) was in flight; the same push then drained what was recorded meanwhile.
+      assert.equal(rx.requests[0]!.samples.length, 4);
+      assert.equal(await push, 39);
+      await pusher.stop();
+      assert.deepEqual(
+        rx.accepted.map((s) => s.v),
+        [...Array(40).keys()],
+      );
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a pusher does not keep the process alive', async () => {
+    reset();
+    const dir = mkdtempSync(join(tmpdir(), 'rondo-push-exit-'));
+    try {
+      const script = join(dir, 'child.mjs');
+      writeFileSync(
+        script,
+        `import { Store } from ${JSON.stringify(new URL('../index.js', import.meta.url).href)};
+import { startPush } from ${JSON.stringify(new URL('./push.js', import.meta.url).href)};
+const store = Store.open(${JSON.stringify(join(dir, 'store'))}, {
+  schemas: [{ name: 's', maxSeries: 4, tiers: [{ interval: 1000, retention: 3600000 }] }],
+});
+const h = store.register('x');
+for (let i = 0; i < 5; i++) store.record(h, i, ${T0} + i * 1000);
+startPush(store, { url: ${JSON.stringify(rx.url)}, every: 20 });
+// Let a few pushes run, then return without stop(): only the pusher is left.
+await new Promise((r) => setTimeout(r, 150));
+console.log('returned');
+`,
+      );
+      const started = Date.now();
+      const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      child.stderr!.on('data', (d) => (out += d));
+      const code = await new Promise<number | null>((res) => {
+        const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.on('exit', (c) => {
+          clearTimeout(kill);
+          res(c);
+        });
+      });
+      assert.equal(code, 0, out);
+      assert.match(out, /returned/);
+      assert.ok(Date.now() - started < 5000, `exited after ${Date.now() - started} ms`);
+      assert.deepEqual(
+        rx.accepted.map((s) => s.v),
+        [0, 1, 2, 3],
+      );
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -29,12 +29,21 @@ export interface PushBatch {
 export type PushEvent =
   | { type: 'sent'; status: number; samples: number; series: number; bytes: number }
   | { type: 'retry'; attempt: number; delayMs: number; status: number | null; message: string }
-  | { type: 'split'; status: 413; samples: number }
+  | { type: 'split'; status: 413 | 400; samples: number }
   | { type: 'dropped'; status: number; samples: number; message: string }
   | { type: 'pushed'; samples: number; series: number; batches: number; durationMs: number; final: boolean }
   | { type: 'gap'; slots: number; series: number }
   | { type: 'error'; error: Error }
   | { type: 'fatal'; error: Error };
+
+/** Options of one {@link RemoteWriter.push} call. */
+export interface PushCallOptions {
+  /**
+   * Aborts the push: a backoff or Retry-After wait ends at once, a request in flight is cancelled,
+   * and push() rejects with a retryable {@link PushError}. What was not accepted stays the caller's.
+   */
+  signal?: AbortSignal;
+}
 
 /** Options of {@link RemoteWriter}. */
 export interface RemoteWriterOptions {
@@ -74,7 +83,9 @@ export interface WriterStats {
   retries: number;
   /** Requests answered with 413 and split. */
   splits: number;
-  /** Samples dropped because the receiver answered 400. */
+  /** Requests answered with 400 and split to find the samples the receiver refuses. */
+  bisections: number;
+  /** Samples dropped because the receiver answered 400 (after bisecting). */
   dropped400: number;
   /** Samples dropped because a single sample was still too large (413). */
   droppedTooLarge: number;
@@ -119,8 +130,35 @@ interface Attempt {
 }
 
 /**
+ * Requests that bisecting a request of `samples` samples refused with a 400 may send in its exact
+ * (oldest first) phase; its narrowing phase sends at most as many again (docs/export.md).
+ */
+export function bisectBudget(samples: number): number {
+  return 2 * Math.ceil(Math.log2(Math.max(samples, 2))) + 8;
+}
+
+/** Waits `ms`, or less when `signal` aborts (the caller checks it). */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+function reasonOf(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  return r instanceof Error ? r.message : r === undefined ? 'aborted' : String(r);
+}
+
+/**
  * A Prometheus remote-write v1 client: protobuf WriteRequest, snappy block compression, retries
- * with exponential backoff and jitter, 413 splitting, 400 dropping. One instance may push many
+ * with exponential backoff and jitter, 413 splitting, 400 bisecting and dropping. One instance may push many
  * batches; pushes may not overlap (startPush serialises them).
  */
 export class RemoteWriter {
@@ -130,6 +168,7 @@ export class RemoteWriter {
     samples: 0,
     retries: 0,
     splits: 0,
+    bisections: 0,
     dropped400: 0,
     droppedTooLarge: 0,
     bytes: 0,
@@ -202,11 +241,14 @@ export class RemoteWriter {
   }
 
   /**
-   * Sends every point of `batch`; resolves once each was accepted, or dropped on a 400 (counted,
-   * reported as a `dropped` event). Rejects with a {@link PushError} when some point could not be
-   * delivered: the caller keeps the batch (does not commit) and pushes it again later.
+   * Sends every point of `batch`; resolves once each was accepted, or refused with a 400 (a
+   * refused request is bisected so only the refused samples are dropped, counted and reported as
+   * `dropped` events). Rejects with a {@link PushError} when some point could not be delivered,
+   * or when `options.signal` aborted: the caller keeps the batch (does not commit) and pushes it
+   * again later.
    */
-  async push(batch: PushBatch): Promise<void> {
+  async push(batch: PushBatch, options: PushCallOptions = {}): Promise<void> {
+    const { signal } = options;
     const requests: PromSeries[][] = [];
     let current: PromSeries[] = [];
     let room = this.perRequest;
@@ -230,39 +272,121 @@ export class RemoteWriter {
       }
     }
     if (current.length > 0) requests.push(current);
-    for (const req of requests) await this.send(req);
+    for (const req of requests) await this.send(req, signal);
   }
 
-  private async send(series: PromSeries[]): Promise<void> {
+  private abortError(signal: AbortSignal): PushError {
+    return new PushError(`remote write to ${this.url} aborted: ${reasonOf(signal)}`, null, true, {
+      cause: signal.reason,
+    });
+  }
+
+  /** Sends `series`; a 400 is bisected so that only the refused samples are dropped. */
+  private async send(series: PromSeries[], signal: AbortSignal | undefined): Promise<void> {
+    const refused = await this.request(series, signal);
+    if (refused !== null) await this.bisect(series, refused, signal);
+  }
+
+  private drop(samples: number, message: string): void {
+    this.stats.dropped400 += samples;
+    this.onEvent({ type: 'dropped', status: 400, samples, message });
+  }
+
+  /**
+   * Finds the samples of a request refused with a 400 that the receiver takes. Prometheus refuses
+   * a whole request for one sample out of bounds (before its head window) or out of order, and
+   * refuses a sample older than one it already has of the series, so the parts go oldest first:
+   * sending newer samples first would make the older, acceptable ones out of order. That exact
+   * phase costs about two requests per refused sample, so it is bounded ({@link bisectBudget});
+   * what is left then is narrowed newest half first, assuming the refused samples are the oldest
+   * (a receiver's time window, or samples it already has): at most two requests per halving, at
+   * the risk of losing acceptable samples older than an accepted newer half (out of order then).
+   */
+  private async bisect(
+    series: PromSeries[],
+    message: string,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    let budget = bisectBudget(countSamples(series));
+    // Parts oldest last (popped first); message null: not sent yet.
+    const todo: { series: PromSeries[]; message: string | null }[] = [{ series, message }];
+    while (todo.length > 0) {
+      const item = todo.pop()!;
+      let refused = item.message;
+      if (refused === null) {
+        if (budget <= 0) {
+          todo.push(item);
+          break;
+        }
+        budget--;
+        refused = await this.request(item.series, signal);
+        if (refused === null) continue;
+      }
+      const samples = countSamples(item.series);
+      if (samples <= 1) {
+        this.drop(samples, refused);
+        continue;
+      }
+      this.stats.bisections++;
+      this.onEvent({ type: 'split', status: 400, samples });
+      const [older, newer] = bisect(item.series, samples);
+      todo.push({ series: newer, message: null }, { series: older, message: null });
+    }
+    if (todo.length === 0) return;
+    // Narrowing phase, on the parts not sent yet (contiguous in time, the newest of the request).
+    let chunk = merge(todo.reverse().map((t) => t.series));
+    let refused = await this.request(chunk, signal);
+    while (refused !== null) {
+      const samples = countSamples(chunk);
+      if (samples <= 1) return this.drop(samples, refused);
+      this.stats.bisections++;
+      this.onEvent({ type: 'split', status: 400, samples });
+      const [older, newer] = bisect(chunk, samples);
+      const newerRefused = await this.request(newer, signal);
+      if (newerRefused !== null) {
+        this.drop(countSamples(older), `${refused} (not sent again: older than refused samples)`);
+        chunk = newer;
+        refused = newerRefused;
+      } else {
+        // The newer half went in; the older one holds the refused samples, maybe acceptable ones.
+        chunk = older;
+        refused = await this.request(older, signal);
+      }
+    }
+  }
+
+  /**
+   * One request, with retries and 413 halving: null once accepted (or handled in parts), or the
+   * receiver's message when it answered 400 (it then stored none of it).
+   */
+  private async request(series: PromSeries[], signal: AbortSignal | undefined): Promise<string | null> {
     const samples = countSamples(series);
     const body = snappyCompress(encodeWriteRequest(series));
     for (let attempt = 0; ; attempt++) {
-      const res = await this.attempt(body);
+      if (signal?.aborted) throw this.abortError(signal);
+      const res = await this.attempt(body, signal);
       const { status } = res;
       if (status !== null && status >= 200 && status < 300) {
         this.stats.samples += samples;
         this.stats.bytes += body.length;
         this.onEvent({ type: 'sent', status, samples, series: series.length, bytes: body.length });
-        return;
+        return null;
       }
       if (status === 413) {
         if (samples <= 1) {
           this.stats.droppedTooLarge += samples;
           this.onEvent({ type: 'dropped', status, samples, message: res.message });
-          return;
+          return null;
         }
         this.stats.splits++;
         this.onEvent({ type: 'split', status, samples });
         const [a, b] = halve(series, samples);
-        await this.send(a);
-        await this.send(b);
-        return;
+        await this.send(a, signal);
+        await this.send(b, signal);
+        return null;
       }
-      if (status === 400) {
-        this.stats.dropped400 += samples;
-        this.onEvent({ type: 'dropped', status, samples, message: res.message });
-        return;
-      }
+      if (status === 400) return res.message;
+      if (status === null && signal?.aborted) throw this.abortError(signal);
       const retryable = status === null || status >= 500 || status === 429 || status === 408;
       if (!retryable) {
         throw new PushError(
@@ -284,14 +408,16 @@ export class RemoteWriter {
       if (after !== null) delayMs = Math.min(after, this.maxRetryAfter);
       this.stats.retries++;
       this.onEvent({ type: 'retry', attempt: attempt + 1, delayMs, status, message: res.message });
-      await new Promise((r) => setTimeout(r, delayMs));
+      await sleep(delayMs, signal);
     }
   }
 
-  private async attempt(body: Buffer): Promise<Attempt> {
+  private async attempt(body: Buffer, signal: AbortSignal | undefined): Promise<Attempt> {
     this.stats.requests++;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    const cancel = (): void => controller.abort();
+    signal?.addEventListener('abort', cancel, { once: true });
     try {
       const res = await fetch(this.url, {
         method: 'POST',
@@ -307,12 +433,15 @@ export class RemoteWriter {
         retryAfter: res.headers.get('retry-after'),
       };
     } catch (err) {
-      const message = controller.signal.aborted
-        ? `timed out after ${this.timeoutMs} ms`
-        : `${(err as Error).message}${(err as { cause?: Error }).cause ? `: ${(err as { cause: Error }).cause.message}` : ''}`;
+      const message = signal?.aborted
+        ? reasonOf(signal)
+        : controller.signal.aborted
+          ? `timed out after ${this.timeoutMs} ms`
+          : `${(err as Error).message}${(err as { cause?: Error }).cause ? `: ${(err as { cause: Error }).cause.message}` : ''}`;
       return { status: null, message, retryAfter: null };
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', cancel);
     }
   }
 }
@@ -327,6 +456,53 @@ function countSamples(series: readonly PromSeries[]): number {
   let n = 0;
   for (const s of series) n += s.timestamps.length;
   return n;
+}
+
+/**
+ * Splits a request refused with a 400 in two, [older, newer]: at the median timestamp, within
+ * each series, so samples outside a receiver's time window separate from the rest; when every
+ * sample has the same timestamp, by series (or the one series' samples) as {@link halve} does.
+ */
+function bisect(series: PromSeries[], samples: number): [PromSeries[], PromSeries[]] {
+  const all = new Float64Array(samples);
+  let n = 0;
+  for (const s of series) for (let i = 0; i < s.timestamps.length; i++) all[n++] = s.timestamps[i]!;
+  all.sort();
+  const min = all[0]!;
+  let cut = all[samples >> 1]!;
+  // Many samples at the smallest time: cut just above it, so the older half is not empty.
+  if (cut === min) cut = all.find((t) => t > min) ?? min;
+  if (cut === min) return halve(series, samples);
+  const older: PromSeries[] = [];
+  const newer: PromSeries[] = [];
+  for (const s of series) {
+    const o: PromSeries = { labels: s.labels, timestamps: [] as number[], values: [] as number[] };
+    const w: PromSeries = { labels: s.labels, timestamps: [] as number[], values: [] as number[] };
+    for (let i = 0; i < s.timestamps.length; i++) {
+      const part = s.timestamps[i]! < cut ? o : w;
+      (part.timestamps as number[]).push(s.timestamps[i]!);
+      (part.values as number[]).push(s.values[i]!);
+    }
+    if (o.timestamps.length > 0) older.push(o);
+    if (w.timestamps.length > 0) newer.push(w);
+  }
+  return [older, newer];
+}
+
+/** Joins parts of a request (oldest first) into one, a series per label set. */
+function merge(parts: PromSeries[][]): PromSeries[] {
+  const out = new Map<PromLabel[], { labels: PromLabel[]; timestamps: number[]; values: number[] }>();
+  for (const part of parts) {
+    for (const s of part) {
+      let m = out.get(s.labels);
+      if (m === undefined) out.set(s.labels, (m = { labels: s.labels, timestamps: [], values: [] }));
+      for (let i = 0; i < s.timestamps.length; i++) {
+        m.timestamps.push(s.timestamps[i]!);
+        m.values.push(s.values[i]!);
+      }
+    }
+  }
+  return [...out.values()];
 }
 
 /** Splits a request in two: by series when it has several, else the one series' samples. */

@@ -1,5 +1,6 @@
-// Test helper (not exported by the package index): a loopback remote-write receiver that decodes
-// requests with independent decoders (snappyjs, protobufjs) and answers from a script.
+// Test helper, not part of the published package (it needs the devDependencies protobufjs and
+// snappyjs): a loopback remote-write receiver that decodes requests with independent decoders and
+// answers from a script, or like Prometheus refuses a whole request holding a sample too old.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -54,6 +55,11 @@ export class FakeReceiver {
   script: Reply[] = [];
   /** When set, requests with a larger body get 413. */
   maxBytes = Number.POSITIVE_INFINITY;
+  /**
+   * When set, a request holding a sample older than this (ms) gets 400 `out of bounds` as a
+   * whole, the way Prometheus treats samples before its head window.
+   */
+  rejectBefore = Number.NEGATIVE_INFINITY;
   /** Every request received. */
   readonly requests: ReceivedRequest[] = [];
   /** Samples of the accepted (2xx) requests, in arrival order. */
@@ -76,6 +82,8 @@ export class FakeReceiver {
         this.requests.push(entry);
         let reply: Reply = this.script.shift() ?? 'ok';
         if (reply === 'ok' && body.length > this.maxBytes) reply = { status: 413, body: 'too large' };
+        if (reply === 'ok' && samples.some((s) => s.t < this.rejectBefore))
+          reply = { status: 400, body: 'out of bounds' };
         const answer = (r: Exclude<Reply, 'stall' | 'accept-hang' | { delayMs: number }>) => {
           const status = r === 'ok' ? 204 : r.status;
           entry.status = status;
