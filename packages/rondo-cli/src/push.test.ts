@@ -1,6 +1,8 @@
-// `rondo push` as a real process: usage errors, --once, a 401, and a pusher killed with SIGKILL
+// `rondo push` as a real process: usage errors, --once, --name, --tier, errors (401, 404, a
+// missing store, a receiver that keeps failing), what it prints (distinct series, refused
+// samples, nothing new), the open slot and an active writer, and a pusher killed with SIGKILL
 // right after a batch was delivered and before it was committed: restarted, it resends at most
-// that batch, and with SIGTERM it pushes what is left and exits 0.
+// that batch, and with SIGTERM or SIGINT it pushes what is left and exits 0.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Store } from 'rondo';
 import { FakeReceiver } from '../../rondo/dist/test-fixtures/fake-receiver.js';
+import { makeSampleStore } from './test-fixtures/run.js';
 
 const BIN = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', 'bin', 'rondo.js');
 const T0 = 1_700_000_000_000;
@@ -81,11 +84,36 @@ describe('rondo push', () => {
       [dir, '--url', rx.url, '--label', 'novalue'],
       [dir, '--url', rx.url, '--tier', '-1'],
       [dir, '--url', rx.url, '--bogus'],
+      [dir, '--url', rx.url, '--stop-timeout', 'soon'],
     ]) {
       const r = await cli(['push', ...args]);
       assert.equal(r.code, 2, args.join(' '));
       assert.match(r.stderr, /^rondo: ERR_RONDO_USAGE: .+\n$/);
     }
+  });
+
+  test('a bad --name or a reserved --label is a usage error (exit 2), found before the store is opened', async () => {
+    for (const [args, message] of [
+      [['--name', 'bad/name'], /--name "bad\/name" is not a cursor name: use 1-64 characters/],
+      [['--name', '.hidden'], /--name "\.hidden" is not a cursor name/],
+      [['--label', '__x=1'], /--label __x=1: external label __x is reserved \(starts with __\)/],
+    ] as const) {
+      // The store does not even exist: the command line is checked first.
+      const r = await cli(['push', join(tmp, 'nowhere'), '--url', rx.url, '--once', ...args]);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^rondo: ERR_RONDO_USAGE: .+ — see rondo push --help\n$/);
+      assert.match(r.stderr, message);
+    }
+  });
+
+  test('a missing store exits 1 with ERR_RONDO_NOT_FOUND', async () => {
+    const r = await cli(['push', join(tmp, 'nowhere'), '--url', rx.url, '--once']);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /^rondo: ERR_RONDO_NOT_FOUND: no rondo store at .*nowhere \(the path does not exist\) — check the path.*\n$/,
+    );
+    assert.equal(r.stdout, '');
   });
 
   test('--once pushes everything (open slot too when no writer is active), then nothing twice', async () => {
@@ -100,8 +128,160 @@ describe('rondo push', () => {
     assert.ok(rx.accepted.some((s) => s.series === '__name__="cpu_usage",host="a",instance="w1"'));
     const again = await cli(['push', dir, '--url', rx.url, '--once']);
     assert.equal(again.code, 0);
-    assert.equal(again.stdout, '');
+    assert.equal(again.stdout, 'nothing new to push\n');
+    assert.equal(again.stderr, '');
     assert.equal(rx.accepted.length, 100);
+  });
+
+  test('the series count is of distinct series, however many batches a push takes', async () => {
+    reset();
+    const { dir, store, hs } = newStore();
+    for (let i = 0; i < 301; i++) for (const h of hs) store.record(h, i, T0 + i * SEC);
+    store.close();
+    const r = await cli(['push', dir, '--url', rx.url, '--once', '--max-samples', '50']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^pushed 602 samples, 2 series in \d+ ms \(final\)\n$/);
+    assert.ok(rx.requests.length >= 12, `${rx.requests.length} requests`);
+  });
+
+  test('samples the receiver refuses (400) are named; all refused is not "pushed"', async () => {
+    reset();
+    const { dir, store, hs } = newStore();
+    for (let i = 0; i < 20; i++) for (const h of hs) store.record(h, i, T0 + i * SEC);
+    store.close();
+    // Enough 400s for every request, including any a receiver-side bisection sends.
+    rx.script = Array.from({ length: 200 }, () => ({ status: 400, body: 'out of order sample' }));
+    const r = await cli(['push', dir, '--url', rx.url, '--once']);
+    rx.script = [];
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^pushed nothing: the receiver refused all 40 samples of 2 series in \d+ ms \(final\)\n$/,
+    );
+    assert.match(r.stderr, /the receiver refused \d+ samples \(HTTP 400\): out of order sample/);
+    assert.equal(rx.accepted.length, 0);
+    // They were dropped (committed), not kept: nothing is left to push.
+    const again = await cli(['push', dir, '--url', rx.url, '--once']);
+    assert.equal(again.stdout, 'nothing new to push\n');
+  });
+
+  test('--name keeps a cursor per destination', async () => {
+    reset();
+    const { dir, store, hs } = newStore();
+    for (let i = 0; i < 10; i++) store.record(hs[0]!, i, T0 + i * SEC);
+    store.close();
+    const a = await cli(['push', dir, '--url', rx.url, '--once', '--name', 'site-a']);
+    assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stdout, /^pushed 10 samples, 1 series/);
+    const a2 = await cli(['push', dir, '--url', rx.url, '--once', '--name', 'site-a']);
+    assert.equal(a2.stdout, 'nothing new to push\n');
+    const b = await cli(['push', dir, '--url', rx.url, '--once', '--name', 'site.b_2']);
+    assert.match(b.stdout, /^pushed 10 samples, 1 series/);
+    assert.equal(rx.accepted.length, 20);
+    for (const n of ['site-a', 'site.b_2'])
+      assert.ok(readFileSync(join(dir, 'cursors', `${n}.json`), 'utf8'));
+  });
+
+  test('--tier 1 pushes the consolidated tier; a tier no schema has exits 1 with a push hint', async () => {
+    reset();
+    const dir = join(tmp, `sample${stores++}`);
+    makeSampleStore(dir);
+    const r = await cli(['push', dir, '--url', rx.url, '--once', '--tier', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    // Schema web has tier 1 (1m avg) for its 4 series; schema db has no tier 1 and is skipped.
+    assert.match(r.stdout, /^pushed \d+ samples, 4 series in \d+ ms \(final\)\n$/);
+    const web1 = rx.accepted.filter((s) => s.series === '__name__="cpu_usage",host="web1"');
+    assert.ok(web1.length >= 59 && web1.length <= 60, `${web1.length} windows`);
+    assert.ok(!rx.accepted.some((s) => s.series.includes('role="db"')));
+    for (const s of web1) {
+      const k = (s.t - Date.UTC(2024, 4, 1, 12)) / 60_000;
+      assert.equal(s.v, k * 60 + 29.5, `window ${k}`);
+    }
+    const bad = await cli(['push', dir, '--url', rx.url, '--once', '--tier', '2']);
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.stderr,
+      /^rondo: ERR_RONDO_INVALID_TIER: no schema of .* has tier 2 \(its schemas have tiers 0…1\) — pick one of the tiers `rondo info` lists\n$/,
+    );
+    assert.doesNotMatch(bad.stderr, /auto/);
+  });
+
+  test('while a writer is active the open slot is left out; once none is, it is pushed', async () => {
+    reset();
+    const { dir, store, hs } = newStore();
+    for (let i = 0; i < 10; i++) for (const h of hs) store.record(h, i, T0 + i * SEC);
+    // This process holds the store as its writer: slot 9 is still open.
+    const busy = await cli(['push', dir, '--url', rx.url, '--once']);
+    assert.equal(busy.code, 0, busy.stderr);
+    assert.match(busy.stdout, /^pushed 18 samples, 2 series/);
+    assert.equal(Math.max(...rx.accepted.map((s) => s.t)), T0 + 8 * SEC);
+    store.close();
+    const idle = await cli(['push', dir, '--url', rx.url, '--once']);
+    assert.equal(idle.code, 0, idle.stderr);
+    assert.match(idle.stdout, /^pushed 2 samples, 2 series/);
+    assert.deepEqual(
+      rx.accepted.slice(18).map((s) => s.t),
+      [T0 + 9 * SEC, T0 + 9 * SEC],
+    );
+  });
+
+  test('HTTP 404 exits 1 with one line and a hint; the data is kept for a good receiver', async () => {
+    reset();
+    const { dir, store, hs } = newStore();
+    for (let i = 0; i < 7; i++) store.record(hs[1]!, i, T0 + i * SEC);
+    store.close();
+    rx.script = [{ status: 404, body: 'not found' }];
+    const r = await cli(['push', dir, '--url', rx.url, '--once']);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /^rondo: ERR_RONDO_PUSH: .*HTTP 404: not found.* — fix --url .*nothing was lost.*\n$/,
+    );
+    assert.equal(r.stdout, '');
+    const ok = await cli(['push', dir, '--url', rx.url, '--once']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^pushed 7 samples, 1 series/);
+    assert.equal(rx.accepted.length, 7);
+  });
+
+  test('a receiver that keeps failing at --once: one line with a hint, no "will retry"', async () => {
+    reset();
+    const { dir, store, hs } = newStore();
+    for (let i = 0; i < 3; i++) store.record(hs[0]!, i, T0 + i * SEC);
+    store.close();
+    rx.script = Array.from({ length: 100 }, () => ({ status: 503, body: 'busy' }));
+    const r = await cli(['push', dir, '--url', rx.url, '--once', '--stop-timeout', '1s']);
+    rx.script = [];
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^rondo: ERR_RONDO_PUSH: remote write to .* — .*nothing was lost.*\n$/);
+    assert.doesNotMatch(r.stderr, /will retry/);
+    const ok = await cli(['push', dir, '--url', rx.url, '--once']);
+    assert.match(ok.stdout, /^pushed 3 samples, 1 series/);
+  });
+
+  test('--every: SIGINT pushes what is left (open slot too, no writer) and exits 0', async () => {
+    reset();
+    const { dir, store, hs } = newStore();
+    for (let i = 0; i < 5; i++) for (const h of hs) store.record(h, i, T0 + i * SEC);
+    const p = startCli(['push', dir, '--url', rx.url, '--every', '50ms', '--verbose']);
+    let out = '';
+    p.child.stdout!.on('data', (d) => (out += d));
+    // A push, then a tick that found nothing: the first push is over.
+    await until('an idle tick', () => /nothing new to push/.test(out));
+    assert.equal(rx.accepted.length, 8);
+    for (let i = 5; i < 9; i++) for (const h of hs) store.record(h, i, T0 + i * SEC);
+    store.close();
+    await new Promise((r) => setTimeout(r, 200));
+    p.child.kill('SIGINT');
+    const r = await p.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.signal, null);
+    assert.equal(rx.bySample().size, 18, 'every point, the open slot included');
+    assert.match(r.stdout, /^pushed 8 samples, 2 series in \d+ ms\n/);
+    assert.match(r.stdout, /^pushed 2 samples, 2 series in \d+ ms \(final\)\n$/m);
+    // --verbose shows the ticks that found nothing (without it they stay quiet).
+    assert.match(r.stdout, /^nothing new to push\n/m);
+    assert.equal(r.stderr, '');
   });
 
   test('HTTP 401 exits 1 with one clear line; the data stays for a later push', async () => {

@@ -3,8 +3,8 @@
  * Opens the store read-only; the drain cursor (`cursors/<name>.json`) makes it resume where it
  * stopped, across restarts, and at-least-once: a batch is committed only after it was accepted.
  */
-import { parseDuration, writerActive } from 'rondo';
-import { type PushEvent, startPush } from 'rondo/remote-write';
+import { type DrainBatch, isRondoError, parseDuration, type Store, writerActive } from 'rondo';
+import { PushError, type PushEvent, RemoteWriter, startPush } from 'rondo/remote-write';
 import {
   CliError,
   EXIT_FAILURE,
@@ -36,10 +36,15 @@ Options:
   --name NAME          cursor name (default prometheus); use one name per destination
   --max-samples N      samples per batch (default 10000)
   --timeout DURATION   per-request timeout (default 30s)
-  --verbose            print retries and stack traces
+  --stop-timeout D     longest the final push may take: the one at SIGINT/SIGTERM (default 10s),
+                       or all of --once (default: no limit); what is left stays for the next run
+  --verbose            print retries, pushes that found nothing new, and stack traces
 
-Prints one line per push: samples, series, duration. Exit codes: 0 ok, 1 runtime error
-(e.g. HTTP 401/403/404, or the receiver still failing at --once), 2 usage error.
+Prints one line per push on stdout: samples, distinct series, duration, and how many samples
+the receiver refused (HTTP 400) if any. A push that finds nothing new prints "nothing new to
+push": always with --once, and with --every only under --verbose (an idle store stays quiet).
+Refused samples, gaps and errors go to stderr. Exit codes: 0 ok, 1 runtime error (e.g. HTTP
+401/403/404, or the receiver still failing at --once or at exit), 2 usage error.
 
 Example:
   rondo push ./metrics --url http://127.0.0.1:9090/api/v1/write --every 15s --label instance=web1
@@ -54,7 +59,11 @@ const OPTIONS = {
   name: { type: 'string' },
   'max-samples': { type: 'string' },
   timeout: { type: 'string' },
+  'stop-timeout': { type: 'string' },
 } as const;
+
+/** Longest delay a Node timer takes (about 24.8 days): "no limit" for --stop-timeout. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function wholeNumber(
   cmd: string,
@@ -80,7 +89,16 @@ function duration(cmd: string, what: string, text: string | undefined, fallback:
   return value;
 }
 
-async function run(args: string[]): Promise<number> {
+/** Cursor names Store.drain accepts (the rule of packages/rondo/src/cursors.ts). */
+const CURSOR_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** Hints that differ from the shared ones: push has no tier 'auto'. */
+const PUSH_HINTS = {
+  ERR_RONDO_INVALID_TIER: 'pick one of the tiers `rondo info` lists',
+};
+
+/** Parses and checks the whole command line before the store is opened (errors exit 2). */
+function parseRequest(args: string[]) {
   const parsed = parseCommandArgs('push', args, OPTIONS);
   const [dir] = positionals('push', parsed, ['<store>']);
   const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
@@ -96,66 +114,173 @@ async function run(args: string[]): Promise<number> {
     throw usageError('push', '--every and --once exclude each other');
   const every = duration('push', '--every', v['every'] as string | undefined, '10s');
   const timeout = duration('push', '--timeout', v['timeout'] as string | undefined, '30s');
+  const stopText = v['stop-timeout'] as string | undefined;
+  const stopTimeout =
+    stopText === undefined && v['once'] === true
+      ? MAX_TIMER_MS
+      : parseDuration(duration('push', '--stop-timeout', stopText, '10s'), '--stop-timeout');
+  if (stopTimeout > MAX_TIMER_MS)
+    throw usageError('push', `--stop-timeout must be at most 24d, got ${JSON.stringify(stopText)}`);
   const tier = wholeNumber('push', '--tier', v['tier'] as string | undefined, 0, 0);
   const maxSamples = wholeNumber('push', '--max-samples', v['max-samples'] as string | undefined, 10_000, 1);
   const name = (v['name'] as string | undefined) ?? 'prometheus';
+  if (!CURSOR_NAME.test(name))
+    throw usageError(
+      'push',
+      `--name ${JSON.stringify(name)} is not a cursor name: use 1-64 characters [A-Za-z0-9_.-], starting with a letter or digit`,
+    );
   const externalLabels: Record<string, string> = {};
   for (const pair of (v['label'] as string[] | undefined) ?? []) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw usageError('push', `--label must be k=v, got ${JSON.stringify(pair)}`);
-    externalLabels[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  const verbose = v['verbose'] === true;
-
-  const store = openStore(dir!);
-  let fatal: Error | null = null;
-  let wake: (() => void) | null = null;
-  const onEvent = (e: PushEvent): void => {
-    switch (e.type) {
-      case 'pushed':
-        process.stdout.write(
-          `pushed ${e.samples} samples, ${e.series} series in ${Math.round(e.durationMs)} ms${e.final ? ' (final)' : ''}\n`,
-        );
-        break;
-      case 'gap':
-        process.stderr.write(
-          `rondo push: ${e.slots} series-slots of ${e.series} series left the ring before they were pushed\n`,
-        );
-        break;
-      case 'dropped':
-        process.stderr.write(
-          `rondo push: the receiver refused ${e.samples} samples (HTTP ${e.status}): ${e.message}\n`,
-        );
-        break;
-      case 'retry':
-        if (verbose)
-          process.stderr.write(
-            `rondo push: retry ${e.attempt} in ${Math.round(e.delayMs)} ms: ${e.status ?? e.message}\n`,
-          );
-        break;
-      case 'error':
-        process.stderr.write(`rondo push: push failed, will retry: ${e.error.message}\n`);
-        break;
-      case 'fatal':
-        fatal = e.error;
-        wake?.();
-        break;
+    const label = { [pair.slice(0, eq)]: pair.slice(eq + 1) };
+    try {
+      // The writer's own check (e.g. names starting with __ are reserved), so the rules agree.
+      new RemoteWriter({ url, externalLabels: label });
+    } catch (err) {
+      if (!isRondoError(err)) throw err;
+      throw usageError('push', `--label ${pair}: ${err.message.replace(/^RemoteWriter: /, '')}`);
     }
+    Object.assign(externalLabels, label);
+  }
+  return {
+    dir: dir!,
+    url,
+    every,
+    timeout,
+    stopTimeout,
+    tier,
+    maxSamples,
+    name,
+    externalLabels,
+    once: v['once'] === true,
+    verbose: v['verbose'] === true,
   };
+}
+
+/** The one-line error of a failed push, with what to do; nothing is lost either way. */
+function pushFailure(err: PushError): CliError {
+  const resume = 'nothing was lost: run rondo push again once that is fixed, it resumes where it stopped';
+  const hint =
+    err.status === 401 || err.status === 403
+      ? `rondo push sends no credentials, so use a receiver (or a path) that needs none; ${resume}`
+      : err.status === 404
+        ? `fix --url (Prometheus needs --web.enable-remote-write-receiver); ${resume}`
+        : err.retryable
+          ? `the receiver is down or overloaded; ${resume}`
+          : resume;
+  return new CliError(err.code, err.message, EXIT_FAILURE, hint);
+}
+
+/**
+ * Counts what the 'pushed' event cannot tell: the distinct series of a push (its batches may
+ * repeat a series) and whether a push found nothing at all. Wraps `store.drain`, which startPush
+ * calls once per batch and once more to find nothing left.
+ */
+function trackDrains(store: Store, onEmptyPush: () => void): { series: Set<number>; reset(): void } {
+  const series = new Set<number>();
+  let drained = 0;
+  const drain = store.drain.bind(store);
+  store.drain = (name, options): DrainBatch => {
+    const batch = drain(name, options);
+    if (batch.samples === 0 && drained === 0) onEmptyPush();
+    for (const s of batch.series) series.add(s.handle);
+    drained += batch.samples;
+    return batch;
+  };
+  return {
+    series,
+    reset() {
+      series.clear();
+      drained = 0;
+    },
+  };
+}
+
+async function run(args: string[]): Promise<number> {
+  const req = parseRequest(args);
+  const store = openStore(req.dir);
   try {
+    if (!store.schemaList().some((s) => req.tier < s.tiers.length)) {
+      const most = Math.max(...store.schemaList().map((s) => s.tiers.length));
+      throw new CliError(
+        'ERR_RONDO_INVALID_TIER',
+        `no schema of ${req.dir} has tier ${req.tier} (its schemas have tiers 0${most > 1 ? `…${most - 1}` : ''})`,
+        EXIT_FAILURE,
+        PUSH_HINTS.ERR_RONDO_INVALID_TIER,
+      );
+    }
+    let fatal: Error | null = null;
+    let wake: (() => void) | null = null;
+    // Set once the final push (all of --once, or the one at exit) may be under way: its errors
+    // are reported once, by the exit, not as "will retry".
+    let final = req.once;
+    let refused = 0;
+    const say = (line: string): void => {
+      process.stdout.write(`${line}\n`);
+    };
+    const drains = trackDrains(store, () => {
+      if (req.once || req.verbose) say(`nothing new to push${final && !req.once ? ' (final)' : ''}`);
+    });
+    const onEvent = (e: PushEvent): void => {
+      switch (e.type) {
+        case 'pushed': {
+          const series = drains.series.size;
+          const ms = `in ${Math.round(e.durationMs)} ms${e.final ? ' (final)' : ''}`;
+          if (e.samples === 0 && refused > 0)
+            say(`pushed nothing: the receiver refused all ${refused} samples of ${series} series ${ms}`);
+          else
+            say(
+              `pushed ${e.samples} samples, ${series} series ${ms}${refused > 0 ? `; ${refused} refused` : ''}`,
+            );
+          drains.reset();
+          refused = 0;
+          break;
+        }
+        case 'gap':
+          process.stderr.write(
+            `rondo push: ${e.slots} series-slots of ${e.series} series left the ring before they were pushed\n`,
+          );
+          break;
+        case 'dropped':
+          refused += e.samples;
+          process.stderr.write(
+            `rondo push: the receiver refused ${e.samples} samples (HTTP ${e.status}): ${e.message}\n`,
+          );
+          break;
+        case 'retry':
+          if (req.verbose)
+            process.stderr.write(
+              `rondo push: retry ${e.attempt} in ${Math.round(e.delayMs)} ms: ${e.status ?? e.message}\n`,
+            );
+          break;
+        case 'error':
+          drains.reset();
+          refused = 0;
+          if (!final) process.stderr.write(`rondo push: push failed, will retry: ${e.error.message}\n`);
+          break;
+        case 'fatal':
+          drains.reset();
+          refused = 0;
+          fatal = e.error;
+          wake?.();
+          break;
+      }
+    };
     const pusher = startPush(store, {
-      url,
-      every,
-      tier,
-      name,
-      maxSamples,
-      timeout,
-      externalLabels,
+      url: req.url,
+      every: req.every,
+      tier: req.tier,
+      name: req.name,
+      maxSamples: req.maxSamples,
+      timeout: req.timeout,
+      stopTimeout: req.stopTimeout,
+      externalLabels: req.externalLabels,
       onEvent,
       // A writer may still record into the newest slot: leave it for a later push.
       includeOpenOnStop: () => !writerActive(store.dir),
     });
-    if (v['once'] !== true) {
+    if (!req.once) {
       // The pusher's timer is unreferenced: keep the process alive until a signal or a fatal error.
       const keepAlive = setInterval(() => {}, 1 << 30);
       await new Promise<void>((resolve) => {
@@ -166,14 +291,11 @@ async function run(args: string[]): Promise<number> {
       });
       clearInterval(keepAlive);
     }
+    final = true;
     try {
       await pusher.stop();
     } catch (err) {
-      throw new CliError(
-        (err as { code?: string }).code ?? 'ERR_RONDO_PUSH',
-        (err as Error).message,
-        EXIT_FAILURE,
-      );
+      throw err instanceof PushError ? pushFailure(err) : err;
     }
     return 0;
   } finally {
@@ -185,5 +307,5 @@ async function run(args: string[]): Promise<number> {
 export const command: Command = {
   summary: 'push a store to a Prometheus remote-write endpoint (resumable, at-least-once)',
   help: HELP,
-  run: (args) => execute(HELP, args, () => run(args)),
+  run: (args) => execute(HELP, args, () => run(args), PUSH_HINTS),
 };
