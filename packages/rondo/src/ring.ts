@@ -19,10 +19,6 @@ export const S_START = 1;
 export const S_END = 2;
 /** Index of the write counter in {@link Ring.state}. */
 export const S_WRITES = 3;
-/** Index of the newest slot's timestamp low word (ns, unsigned) in {@link Ring.state}. */
-const S_LO = 4;
-/** Index of the newest slot's timestamp high word in {@link Ring.state}. */
-const S_HI = 5;
 
 /** `n mod m` for whole doubles beyond int32 (and negative n): `%` on such doubles is a slow fmod call. */
 export function mod(n: number, m: number): number {
@@ -49,19 +45,15 @@ export class Ring {
   readonly intervalMs: number;
   /** Writer inputs: [0] = the slot to write, [1] = (to beforeLoss) the first slot kept after an advance. */
   readonly io = new Float64Array(2);
-  /** The interval in ns as timestamp words: what one slot adds to a stamp. */
-  private readonly stepLo: number;
-  private readonly stepHi: number;
   /** Scratch for splitNs: [0] = ms in, [1] = low word, [2] = high word out. */
   private readonly words = new Float64Array(3);
   /**
    * The ring's changing numbers, in a typed array because V8 allocates a fresh box for every
    * double stored in an object field: [S_NEWEST] newest slot (0 = empty; readers refresh it from
    * the header), [S_START]/[S_END] the newest slot's start and end in ms (record()'s fast path
-   * compares against them), [S_WRITES] values written since open, and the newest slot's timestamp
-   * words, so that the common advance by one slot steps them instead of recomputing them.
+   * compares against them), [S_WRITES] values written since open.
    */
-  readonly state = Float64Array.of(0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, 0, 0);
+  readonly state = Float64Array.of(0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0);
   /** Ring position of the newest slot. */
   curPos = 0;
   /**
@@ -81,8 +73,6 @@ export class Ring {
     this.slab = slab;
     this.slots = slab.id.slots;
     this.intervalMs = slab.id.intervalMs;
-    this.stepLo = (this.intervalMs * 1e6) % 4294967296;
-    this.stepHi = Math.floor((this.intervalMs * 1e6) / 4294967296);
     this.state[S_NEWEST] = slab.newest;
     this.setCurrent();
   }
@@ -111,10 +101,6 @@ export class Ring {
   private setCurrent(): void {
     const n = this.state[S_NEWEST]!;
     if (n === 0) return;
-    this.words[0] = n * this.intervalMs;
-    splitNs(this.words);
-    this.state[S_LO] = this.words[1]!;
-    this.state[S_HI] = this.words[2]!;
     this.state[S_START] = n * this.intervalMs;
     this.state[S_END] = (n + 1) * this.intervalMs;
     this.curPos = mod(n, this.slots);
@@ -207,10 +193,6 @@ export class Ring {
         this.beforeLoss();
       }
     }
-    if (n === old + 1 && old !== 0) {
-      this.advanceOne();
-      return;
-    }
     const ts = this.slab.ts;
     this.bumpGeneration();
     // Un-stamp the positions passed over (at most one lap), walking positions as small integers.
@@ -224,40 +206,6 @@ export class Ring {
     this.publishNewest();
     this.bumpGeneration();
     this.setCurrent();
-  }
-
-  /**
-   * The common advance, to the next slot: the same steps as advance() with the position and the
-   * timestamp words stepped from the current ones instead of computed (no division).
-   */
-  private advanceOne(): void {
-    const st = this.state;
-    const slots = this.slots;
-    const pos = this.curPos + 1 === slots ? 0 : this.curPos + 1;
-    const { ts, values, header } = this.slab;
-    this.bumpGeneration();
-    ts[2 * pos] = 0;
-    ts[2 * pos + 1] = 0;
-    const columns = this.columns;
-    for (let c = 0, i = pos; c < columns; c++, i += slots) values[i] = Number.NaN;
-    let lo = st[S_LO]! + this.stepLo;
-    let hi = st[S_HI]! + this.stepHi;
-    if (lo >= 4294967296) {
-      lo -= 4294967296;
-      hi += 1;
-    }
-    ts[2 * pos + 1] = hi;
-    ts[2 * pos] = lo;
-    st[S_LO] = lo;
-    st[S_HI] = hi;
-    const n = st[S_NEWEST]! + 1;
-    st[S_NEWEST] = n;
-    header[NEWEST_WORD] = n >>> 0;
-    header[NEWEST_WORD + 1] = Math.floor(n / 4294967296);
-    this.bumpGeneration();
-    st[S_START] = st[S_END]!;
-    st[S_END] = st[S_END]! + this.intervalMs;
-    this.curPos = pos;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { FN_CODE, foldColumn, minKnown } from './consolidate.js';
-import { mod, Ring, S_END, S_NEWEST, S_WRITES } from './ring.js';
+import { mod, Ring, S_WRITES } from './ring.js';
 import type { Schema } from './schema.js';
 import { OFFSET, type Slab } from './slab.js';
 import { splitNs } from './timestamp.js';
@@ -109,13 +109,7 @@ export class TierSet {
    */
   writePosition(): number {
     const ring = this.rings[0]!;
-    const t = this.io[0]!;
-    const st = ring.state;
-    // The common case, the next slot, needs no division.
-    const n =
-      t >= st[S_END]! && t < st[S_END]! + ring.intervalMs
-        ? st[S_NEWEST]! + 1
-        : Math.floor(t / ring.intervalMs);
+    const n = Math.floor(this.io[0]! / ring.intervalMs);
     ring.io[0] = n;
     if (n >= ring.newest) return ring.writePosition();
     if (!this.lateAccepted()) {
