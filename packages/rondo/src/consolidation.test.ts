@@ -1,10 +1,9 @@
 // Tiered consolidation: configuration rules, the cascade, exactness whatever the timing, late
 // points, self-consolidation of a writer that never calls consolidate(), reopen, SIGKILL, readers.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { RondoError } from './errors.js';
 import type { Consolidation, SchemaConfig } from './schema.js';
 import { Store } from './store.js';
@@ -22,16 +21,9 @@ import {
   schemaOf,
   storeTier,
 } from './test-fixtures/consolidation-common.js';
+import { scratchDirs } from './test-fixtures/helpers.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'rondo-consolidation-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = scratchDirs('consolidation');
 
 function configError(tiers: SchemaConfig['tiers']): RondoError {
   const dir = join(tmpdir(), 'rondo-never-created');

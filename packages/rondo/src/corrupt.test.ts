@@ -14,25 +14,21 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { RondoErrorCode } from './errors.js';
 import { fnv1a64 } from './hash.js';
 import { CHECKSUM_COVERS, HEADER_BYTES, OFFSET } from './slab.js';
 import { Store, writerActive } from './store.js';
-import { oneTier, removeDir, tempDir, throwsCode } from './test-fixtures/helpers.js';
+import { oneTier, scratchDirs, throwsCode } from './test-fixtures/helpers.js';
 
 const T0 = 1_700_000_000_000;
 const SLOTS = 10;
 const MAX_SERIES = 3;
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) removeDir(d);
-});
+const scratch = scratchDirs('corrupt');
 
 /** A closed store with two series and a few points; returns its directory. */
 function makeStore(): string {
-  const d = tempDir();
-  dirs.push(d);
+  const d = scratch();
   const store = Store.open(d, { schemas: [oneTier('s', 1000, SLOTS, MAX_SERIES)] });
   const a = store.register('a');
   const b = store.register('b', { k: 'v' });

@@ -2,21 +2,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { Store } from './store.js';
-import { Child, oneTier, removeDir, sleep, tempDir } from './test-fixtures/helpers.js';
+import { Child, oneTier, scratchDirs, sleep } from './test-fixtures/helpers.js';
 
 const INTERVAL = 1000;
 const SLOTS = 5000;
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) removeDir(d);
-});
-function dir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
+const dir = scratchDirs('crash');
 
 test('a writer SIGKILLed while recording loses nothing it reported; the store reopens and takes writes', async () => {
   const d = dir();

@@ -2,22 +2,14 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { isRondoError, RondoError } from './errors.js';
 import type { SchemaConfig } from './schema.js';
 import { Store } from './store.js';
-import { Child, oneTier, removeDir, tempDir, throwsCode } from './test-fixtures/helpers.js';
+import { Child, oneTier, scratchDirs, throwsCode } from './test-fixtures/helpers.js';
 
 const T0 = 1_700_000_000_000;
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) removeDir(d);
-});
-function dir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
+const dir = scratchDirs('errors');
 function fresh(schemas: SchemaConfig[] = [oneTier('s', 1000, 10)]): Store {
   return Store.open(dir(), { schemas });
 }

@@ -1,22 +1,13 @@
 // startMaintenance(): consolidate() on an unreferenced timer, a stop function, and close() stops it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { RondoError } from './errors.js';
 import { Store } from './store.js';
 import { Fixture, type RefTier, schemaOf } from './test-fixtures/consolidation-common.js';
+import { scratchDirs } from './test-fixtures/helpers.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'rondo-maintenance-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = scratchDirs('maintenance');
 
 const TIERS: RefTier[] = [
   { interval: 1000, slots: 60, fn: 'avg', xff: 0 },

@@ -1,22 +1,12 @@
 // query(h, { tier: 'auto' }): the finest tier whose retention, counted back from that tier's own
 // newest slot, covers start; otherwise the coarsest, with covered = false. Writers and readers.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Store } from './store.js';
 import { Fixture, type RefTier, schemaOf } from './test-fixtures/consolidation-common.js';
+import { scratchDirs } from './test-fixtures/helpers.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'rondo-query-auto-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = scratchDirs('query-auto');
 
 // Tier 0 keeps 10 s, tier 1 40 s, tier 2 120 s.
 const TIERS: RefTier[] = [

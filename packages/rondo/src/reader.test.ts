@@ -1,20 +1,12 @@
 // Readers: in-process and in another process, seeing a live writer's series and points
 // without reopening, and never pairing a value with the wrong time while the ring wraps.
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { Store } from './store.js';
-import { Child, oneTier, removeDir, tempDir } from './test-fixtures/helpers.js';
+import { Child, oneTier, scratchDirs } from './test-fixtures/helpers.js';
 
 const T0 = 1_700_000_000_000;
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) removeDir(d);
-});
-function dir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
+const dir = scratchDirs('reader');
 
 test('an in-process reader sees the writer at once, including series registered after it opened', () => {
   const d = dir();

@@ -2,21 +2,13 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import type { SchemaConfig } from './schema.js';
 import { Store, storeExists, writerActive } from './store.js';
-import { oneTier, removeDir, tempDir } from './test-fixtures/helpers.js';
+import { oneTier, scratchDirs } from './test-fixtures/helpers.js';
 
 const T0 = 1_700_000_000_000;
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) removeDir(d);
-});
-function dir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
+const dir = scratchDirs('store');
 
 const ROUTED: SchemaConfig[] = [
   { name: 'web', match: { job: 'web' }, maxSeries: 3, tiers: [{ interval: '1s', retention: '1m' }] },

@@ -5,6 +5,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { RondoError, type RondoErrorCode } from '../errors.js';
 import type { SchemaConfig } from '../schema.js';
@@ -17,6 +18,22 @@ export function tempDir(): string {
 /** Removes a directory made by {@link tempDir}. */
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * For a test file: returns a maker of fresh temp directories (named `rondo-<prefix>-…`), all
+ * removed after the file's tests have run. Call it at the top level of the file.
+ */
+export function scratchDirs(prefix: string): () => string {
+  const dirs: string[] = [];
+  after(() => {
+    for (const d of dirs.splice(0)) removeDir(d);
+  });
+  return () => {
+    const d = mkdtempSync(join(tmpdir(), `rondo-${prefix}-`));
+    dirs.push(d);
+    return d;
+  };
 }
 
 /** Asserts that `fn` throws a RondoError with `code` and returns the error. */
