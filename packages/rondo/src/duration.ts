@@ -53,6 +53,24 @@ export function parseDuration(value: Duration, what: string): number {
   return ms;
 }
 
+/** The longest delay a Node timer keeps: above it, setTimeout/setInterval silently use 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Parses a duration that will be a timer delay or a timeout: like {@link parseDuration}, and
+ * ERR_RONDO_CONFIG above {@link MAX_TIMER_MS} (about 24.8 days), which Node would turn into 1 ms.
+ */
+export function parseTimerDuration(value: Duration, what: string): number {
+  const ms = parseDuration(value, what);
+  if (ms > MAX_TIMER_MS) {
+    throw new RondoError(
+      'ERR_RONDO_CONFIG',
+      `${what}: ${String(value)} is longer than a timer can wait (at most ${MAX_TIMER_MS} ms, about 24.8 days)`,
+    );
+  }
+  return ms;
+}
+
 /** Formats milliseconds as the shortest exact duration string (`600000` → `'10m'`). */
 export function formatDuration(ms: number): string {
   for (const unit of ['w', 'd', 'h', 'm', 's'] as const) {

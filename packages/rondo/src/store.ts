@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fsyncDir } from './atomic-file.js';
 import { CursorLocks } from './cursors.js';
 import { type DrainBatch, type DrainOptions, drainStore } from './drain.js';
-import { type Duration, parseDuration } from './duration.js';
+import { type Duration, parseTimerDuration } from './duration.js';
 import { RondoError } from './errors.js';
 import { type Labels, normalizeSeries, seriesKey } from './labels.js';
 import { acquireWriterLock, releaseWriterLock, writerActive } from './lock.js';
@@ -634,7 +634,10 @@ export class Store {
   /** Runs consolidate() on an unreferenced timer (it never keeps the process alive); returns stop(). */
   startMaintenance(options: MaintenanceOptions = {}): () => void {
     this.checkWritable('startMaintenance');
-    const every = parseDuration(options.every ?? '1s', 'startMaintenance every');
+    if (options === null || typeof options !== 'object') {
+      throw new RondoError('ERR_RONDO_INVALID_ARGUMENT', "startMaintenance: options must be an object like { every: '1s' }");
+    }
+    const every = parseTimerDuration(options.every ?? '1s', 'startMaintenance every');
     const onError = options.onError ?? ((err: unknown) => process.emitWarning(err as Error));
     const timer = setInterval(() => {
       try {
