@@ -53,3 +53,49 @@ test('metadata naming the same series twice is ERR_RONDO_CORRUPT, naming the fil
     );
   }
 });
+
+test('record() with a string handle is ERR_RONDO_INVALID_HANDLE, whatever the string', () => {
+  const store = Store.open(join(tmp, 'strings'), { schemas });
+  store.register('x');
+  for (const h of ['0', 'length', '__proto__', 'constructor']) {
+    assert.equal(
+      code(() => store.record(h as never, 1, 1_700_000_000_000)),
+      'ERR_RONDO_INVALID_HANDLE',
+      h,
+    );
+    assert.equal(
+      code(() => store.recordBatch([h as never], [1], 1_700_000_000_000)),
+      'ERR_RONDO_INVALID_HANDLE',
+      h,
+    );
+  }
+  assert.deepEqual([...store.query(0).values], [], 'nothing was recorded');
+  store.close();
+});
+
+test('a schema matcher no series could satisfy is ERR_RONDO_CONFIG', () => {
+  const matchers: Record<string, string>[] = [{ __name__: 'cpu' }, { '': 'x' }, { k: '' }];
+  for (const match of matchers) {
+    assert.equal(
+      code(() =>
+        Store.open(join(tmp, 'never'), {
+          schemas: [{ name: 's', match, maxSeries: 1, tiers: [{ interval: '1s', retention: '1m' }] }],
+        }),
+      ),
+      'ERR_RONDO_CONFIG',
+      JSON.stringify(match),
+    );
+  }
+});
+
+test('a store path that cannot be created is ERR_RONDO_IO naming it', () => {
+  const file = join(tmp, 'a-file');
+  writeFileSync(file, 'not a directory');
+  for (const dir of [file, join(file, 'below')]) {
+    assert.throws(
+      () => Store.open(dir, { schemas }),
+      (err: RondoError) =>
+        err instanceof RondoError && err.code === 'ERR_RONDO_IO' && err.message.includes(file),
+    );
+  }
+});

@@ -3,10 +3,16 @@
  * Public API; see README.md and docs/architecture.md.
  */
 export type { DrainBatch, DrainedSeries, DrainGap, DrainOptions } from './drain.js';
-export { type Duration, formatDuration, MAX_TIMER_MS, parseDuration, parseTimerDuration } from './duration.js';
+export {
+  type Duration,
+  formatDuration,
+  MAX_TIMER_MS,
+  parseDuration,
+  parseTimerDuration,
+} from './duration.js';
 export { isRondoError, RondoError, type RondoErrorCode } from './errors.js';
 export { formatSeries, type Labels } from './labels.js';
-export type { Consolidation, SchemaConfig, TierConfig } from './schema.js';
+export type { Consolidation, Schema, SchemaConfig, Tier, TierConfig } from './schema.js';
 export {
   type MaintenanceOptions,
   type QueryOptions,

@@ -3,6 +3,19 @@ import { RondoError } from './errors.js';
 /** A series' labels: non-empty string keys (not starting with `__`) to non-empty string values. */
 export type Labels = Readonly<Record<string, string>>;
 
+/**
+ * What is wrong with one label (key and value), or undefined: keys and values must be non-empty
+ * strings, and keys starting with `__` are reserved. Shared by series labels and schema matchers.
+ */
+export function labelProblem(key: string, value: unknown): string | undefined {
+  if (key.length === 0) return 'a label key is empty';
+  if (key.startsWith('__')) return `label key ${JSON.stringify(key)} starts with "__", which is reserved`;
+  if (typeof value !== 'string' || value.length === 0) {
+    return `label ${JSON.stringify(key)} must have a non-empty string value, got ${JSON.stringify(value)}`;
+  }
+  return undefined;
+}
+
 /** Checks a metric name and its labels; returns the labels as a new object sorted by key. */
 export function normalizeSeries(
   name: unknown,
@@ -21,20 +34,9 @@ export function normalizeSeries(
   const sorted: Record<string, string> = {};
   for (const key of Object.keys(labels).sort()) {
     const value = (labels as Record<string, unknown>)[key];
-    if (key.length === 0) throw new RondoError('ERR_RONDO_INVALID_LABEL', `${name}: a label key is empty`);
-    if (key.startsWith('__')) {
-      throw new RondoError(
-        'ERR_RONDO_INVALID_LABEL',
-        `${name}: label key ${JSON.stringify(key)} starts with "__", which is reserved`,
-      );
-    }
-    if (typeof value !== 'string' || value.length === 0) {
-      throw new RondoError(
-        'ERR_RONDO_INVALID_LABEL',
-        `${name}: label ${JSON.stringify(key)} must have a non-empty string value, got ${JSON.stringify(value)}`,
-      );
-    }
-    sorted[key] = value;
+    const problem = labelProblem(key, value);
+    if (problem) throw new RondoError('ERR_RONDO_INVALID_LABEL', `${name}: ${problem}`);
+    sorted[key] = value as string;
   }
   return { name, labels: sorted };
 }

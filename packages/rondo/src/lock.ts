@@ -13,9 +13,23 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
  */
 export function acquireWriterLock(dir: string): number {
   const path = join(dir, LOCK_FILE);
-  const fd = openSync(path, 'a+');
+  let fd: number;
+  try {
+    fd = openSync(path, 'a+');
+  } catch (cause) {
+    throw new RondoError('ERR_RONDO_IO', `${path}: cannot open the lock file: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
   for (let attempt = 0; ; attempt++) {
-    if (native().lock(fd, true)) break;
+    let taken: boolean;
+    try {
+      taken = native().lock(fd, true);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    if (taken) break;
     if (attempt >= 10) {
       closeSync(fd);
       throw new RondoError(
@@ -25,8 +39,19 @@ export function acquireWriterLock(dir: string): number {
     }
     Atomics.wait(sleeper, 0, 0, 2);
   }
-  ftruncateSync(fd, 0);
-  writeSync(fd, `${process.pid}\n`, 0);
+  try {
+    ftruncateSync(fd, 0);
+    writeSync(fd, `${process.pid}\n`, 0);
+  } catch (cause) {
+    closeSync(fd); // releases the lock too
+    throw new RondoError(
+      'ERR_RONDO_IO',
+      `${path}: cannot write the writer's pid: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
+  }
   return fd;
 }
 

@@ -19,12 +19,37 @@ export interface NativeAddon {
 
 let addon: NativeAddon | undefined;
 
+/**
+ * The addon throws plain Errors (with an errno for system-call failures); callers of rondo get
+ * RondoErrors: ERR_RONDO_IO for a failed system call, ERR_RONDO_NATIVE for anything else.
+ */
+function wrapErrors(raw: NativeAddon): NativeAddon {
+  const wrapped = {} as Record<string, unknown>;
+  // The addon's properties are not enumerable (napi_default), so they are named here.
+  for (const name of ['map', 'unmap', 'sync', 'lock', 'unlock', 'allocate'] as const) {
+    const fn = (raw[name] as (...args: unknown[]) => unknown).bind(raw);
+    wrapped[name] = (...args: unknown[]) => {
+      try {
+        return fn(...args);
+      } catch (cause) {
+        const errno = (cause as { errno?: unknown }).errno;
+        throw new RondoError(
+          typeof errno === 'number' ? 'ERR_RONDO_IO' : 'ERR_RONDO_NATIVE',
+          `${name}: ${(cause as Error).message}`,
+          { cause },
+        );
+      }
+    };
+  }
+  return wrapped as unknown as NativeAddon;
+}
+
 /** Loads the addon once; a missing build is an ERR_RONDO_NATIVE that says how to build it. */
 export function native(): NativeAddon {
   if (addon) return addon;
   const require = createRequire(import.meta.url);
   try {
-    addon = require('../build/Release/rondo_native.node') as NativeAddon;
+    addon = wrapErrors(require('../build/Release/rondo_native.node') as NativeAddon);
   } catch (cause) {
     throw new RondoError(
       'ERR_RONDO_NATIVE',

@@ -201,7 +201,7 @@ export class Ring {
       ts[2 * p] = 0;
       ts[2 * p + 1] = 0;
     }
-    this.io[0] = n; // beforeLoss may have used this ring's io
+    this.io[0] = n; // prepare() takes the slot from io[0]
     this.prepare(mod(n, slots));
     this.publishNewest();
     this.bumpGeneration();
@@ -234,7 +234,7 @@ export class Ring {
     this.slab.values.fill(Number.NaN, c * this.slots, (c + 1) * this.slots);
   }
 
-  /** True when position `pos` is stamped with slot `n` (reader-safe: atomic loads). */
+  /** True when slot `n`'s ring position is stamped with slot `n` (reader-safe: atomic loads). */
   holdsSlot(n: number): boolean {
     const ms = n * this.intervalMs;
     return this.slab.holds(mod(n, this.slots), nsLow(ms), nsHigh(ms));

@@ -1,7 +1,7 @@
 import { type Duration, parseDuration } from './duration.js';
 import { RondoError } from './errors.js';
 import { fnv1a64 } from './hash.js';
-import type { Labels } from './labels.js';
+import { type Labels, labelProblem } from './labels.js';
 
 /** How a coarse tier folds the source points of one window into one value. */
 export type Consolidation = 'avg' | 'min' | 'max' | 'last' | 'sum' | 'count';
@@ -85,12 +85,10 @@ export function normalizeSchema(config: SchemaConfig, headerBytes: number): Sche
     }
     for (const key of Object.keys(config.match).sort()) {
       const value = config.match[key];
-      if (key.length === 0 || typeof value !== 'string' || value.length === 0) {
-        throw configError(
-          `schema ${name}: match ${JSON.stringify(key)} must map a non-empty key to a non-empty string`,
-        );
-      }
-      match[key] = value;
+      // A matcher no series label could satisfy would make the schema unreachable.
+      const problem = labelProblem(key, value);
+      if (problem) throw configError(`schema ${name}: match: ${problem}`);
+      match[key] = value as string;
     }
   }
   const { maxSeries } = config;

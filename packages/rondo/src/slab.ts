@@ -151,15 +151,12 @@ export class Slab {
   readonly ts32: Int32Array;
   /** All value columns: value of column c at ring position p is at [c·slots + p]. */
   readonly values: Float64Array;
-  /** Whether this mapping may be written. */
-  readonly writable: boolean;
   private buffer: ArrayBuffer | undefined;
 
-  private constructor(path: string, id: SlabIdentity, buffer: ArrayBuffer, writable: boolean) {
+  private constructor(path: string, id: SlabIdentity, buffer: ArrayBuffer) {
     this.path = path;
     this.id = id;
     this.buffer = buffer;
-    this.writable = writable;
     this.header = new Uint32Array(buffer, 0, HEADER_BYTES / 4);
     this.header32 = new Int32Array(buffer, 0, HEADER_BYTES / 4);
     this.ts = new Uint32Array(buffer, HEADER_BYTES, id.slots * 2);
@@ -189,8 +186,19 @@ export class Slab {
       const head = Buffer.alloc(HEADER_BYTES);
       readSync(fd, head, 0, HEADER_BYTES, 0);
       checkHeader(path, head, size, id);
-      const slab = new Slab(path, id, native().map(fd, size, writable), writable);
-      slab.checkMutable();
+      let buffer: ArrayBuffer;
+      try {
+        buffer = native().map(fd, size, writable);
+      } catch (cause) {
+        throw new RondoError('ERR_RONDO_IO', `${path}: cannot map: ${(cause as Error).message}`, { cause });
+      }
+      const slab = new Slab(path, id, buffer);
+      try {
+        slab.checkMutable();
+      } catch (err) {
+        slab.close();
+        throw err;
+      }
       return slab;
     } finally {
       closeSync(fd);
@@ -252,7 +260,7 @@ export class Slab {
     return nsToMs(lo, hi);
   }
 
-  /** True when ring position `pos` holds the slot that starts at `ms` (both words re-read). */
+  /** True when ring position `pos` is stamped with the timestamp words `lo`, `hi` (atomic loads). */
   holds(pos: number, lo: number, hi: number): boolean {
     return Atomics.load(this.ts32, 2 * pos) === (lo | 0) && Atomics.load(this.ts32, 2 * pos + 1) === (hi | 0);
   }

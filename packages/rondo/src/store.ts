@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncDir } from './atomic-file.js';
 import { CursorLocks } from './cursors.js';
@@ -7,7 +7,7 @@ import { type Duration, parseTimerDuration } from './duration.js';
 import { RondoError } from './errors.js';
 import { type Labels, normalizeSeries, seriesKey } from './labels.js';
 import { acquireWriterLock, releaseWriterLock, writerActive } from './lock.js';
-import { metadataExists, readMetadata, type SeriesRecord, writeMetadata } from './metadata.js';
+import { metadataExists, metadataPath, readMetadata, type SeriesRecord, writeMetadata } from './metadata.js';
 import { type Ring, S_END, S_START, S_WRITES } from './ring.js';
 import {
   type Consolidation,
@@ -209,7 +209,7 @@ export class Store {
     this.readOnly = readOnly;
     this.schemas = schemas;
     this.lockFd = lockFd;
-    this.sets = schemas.map((s, i) => new TierSet(s, slabs[i]!, !readOnly, 0));
+    this.sets = schemas.map((s, i) => new TierSet(s, slabs[i]!, !readOnly));
   }
 
   /**
@@ -234,7 +234,13 @@ export class Store {
         );
       }
     }
-    if (!readOnly && given !== undefined) mkdirSync(dir, { recursive: true });
+    if (!readOnly && given !== undefined) {
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (cause) {
+        throw ioError(`${dir}: cannot create the store directory`, cause);
+      }
+    }
     const lockFd = readOnly ? null : acquireWriterLock(dir);
     try {
       let schemas: Schema[];
@@ -244,11 +250,9 @@ export class Store {
         try {
           schemas = normalizeSchemas(meta.schemas, HEADER_BYTES);
         } catch (cause) {
-          throw new RondoError(
-            'ERR_RONDO_CORRUPT',
-            `${join(dir, 'rondo.json')}: ${(cause as Error).message}`,
-            { cause },
-          );
+          throw new RondoError('ERR_RONDO_CORRUPT', `${metadataPath(dir)}: ${(cause as Error).message}`, {
+            cause,
+          });
         }
         if (given) {
           const diff = describeMismatch(schemas, given);
@@ -257,15 +261,7 @@ export class Store {
         series = meta.series;
       } else {
         schemas = given!;
-        for (const schema of schemas) {
-          const hash = schemaHash(schema);
-          schema.tiers.forEach((_, k) => {
-            createSlab(slabPath(dir, schema.name, k), identity(schema, hash, k));
-          });
-        }
-        fsyncDir(dir);
-        // The metadata is written last: until it exists, the directory is not a store.
-        writeMetadata(dir, schemas, []);
+        createStore(dir, schemas);
       }
       const slabs: Slab[][] = [];
       try {
@@ -281,8 +277,9 @@ export class Store {
         for (const list of slabs) for (const s of list) s.close();
         throw err;
       }
-      const store = new Store(dir, readOnly, schemas, slabs, lockFd);
+      let store: Store;
       try {
+        store = new Store(dir, readOnly, schemas, slabs, lockFd);
         store.adopt(series);
       } catch (err) {
         for (const list of slabs) for (const s of list) s.close();
@@ -306,7 +303,7 @@ export class Store {
       if (rec.column >= set.schema.maxSeries) {
         throw new RondoError(
           'ERR_RONDO_CORRUPT',
-          `${join(this.dir, 'rondo.json')}: series ${h} has column ${rec.column} beyond the capacity`,
+          `${metadataPath(this.dir)}: series ${h} has column ${rec.column} beyond the capacity`,
         );
       }
       this.records.push(rec);
@@ -395,7 +392,8 @@ export class Store {
    */
   record(handle: SeriesHandle, value: number, timestamp?: number): void {
     const col = this.cols[handle];
-    if (col === undefined) throw this.handleError(handle);
+    // The typeof test keeps strings such as '0' or 'length' from indexing the table.
+    if (col === undefined || typeof handle !== 'number') throw this.handleError(handle);
     if (typeof value !== 'number' || (value - value !== 0 && !Number.isNaN(value))) throw invalidValue(value);
     const t = timestamp === undefined ? Date.now() : timestamp;
     const ring = this.rings[handle]!;
@@ -437,7 +435,7 @@ export class Store {
     const t = timestamp === undefined ? Date.now() : timestamp;
     for (let i = 0; i < handles.length; i++) {
       const h = handles[i]!;
-      if (this.cols[h] === undefined) throw this.handleError(h);
+      if (this.cols[h] === undefined || typeof h !== 'number') throw this.handleError(h);
       // Per handle: schemas differ in their first valid time, and nothing may be written on failure.
       const set = this.handleSets[h]!;
       if (typeof t !== 'number' || !(t >= set.minTime && t < TIME_END)) throw invalidTimestamp(t, set);
@@ -544,7 +542,12 @@ export class Store {
   info(): StoreInfo {
     this.checkOpen();
     this.refresh();
-    let totalBytes = statSync(join(this.dir, 'rondo.json')).size;
+    let totalBytes: number;
+    try {
+      totalBytes = statSync(metadataPath(this.dir)).size;
+    } catch (cause) {
+      throw ioError(`${metadataPath(this.dir)}: cannot stat`, cause);
+    }
     const schemas = this.sets.map((set): SchemaInfo => {
       const { schema } = set;
       return {
@@ -635,7 +638,10 @@ export class Store {
   startMaintenance(options: MaintenanceOptions = {}): () => void {
     this.checkWritable('startMaintenance');
     if (options === null || typeof options !== 'object') {
-      throw new RondoError('ERR_RONDO_INVALID_ARGUMENT', "startMaintenance: options must be an object like { every: '1s' }");
+      throw new RondoError(
+        'ERR_RONDO_INVALID_ARGUMENT',
+        "startMaintenance: options must be an object like { every: '1s' }",
+      );
     }
     const every = parseTimerDuration(options.every ?? '1s', 'startMaintenance every');
     const onError = options.onError ?? ((err: unknown) => process.emitWarning(err as Error));
@@ -689,6 +695,28 @@ export class Store {
   }
 }
 
+/** Wraps a file-system error as ERR_RONDO_IO; a RondoError passes through unchanged. */
+function ioError(what: string, cause: unknown): RondoError {
+  if (cause instanceof RondoError) return cause;
+  return new RondoError('ERR_RONDO_IO', `${what}: ${(cause as Error).message}`, { cause });
+}
+
+/** Creates the slabs, then the metadata: until `rondo.json` exists, the directory is not a store. */
+function createStore(dir: string, schemas: readonly Schema[]): void {
+  try {
+    for (const schema of schemas) {
+      const hash = schemaHash(schema);
+      schema.tiers.forEach((_, k) => {
+        createSlab(slabPath(dir, schema.name, k), identity(schema, hash, k));
+      });
+    }
+    fsyncDir(dir);
+    writeMetadata(dir, schemas, []);
+  } catch (cause) {
+    throw ioError(`${dir}: cannot create the store`, cause);
+  }
+}
+
 function invalidValue(value: unknown): RondoError {
   return new RondoError(
     'ERR_RONDO_INVALID_VALUE',
@@ -719,8 +747,5 @@ function invalidTimestamp(t: unknown, set?: TierSet): RondoError {
 }
 
 /** Re-exported for the CLI: whether a writer holds the store in `dir`. */
-export { writerActive };
-/** Re-exported for tests and tools: whether `dir` holds a store. */
-export function storeExists(dir: string): boolean {
-  return existsSync(join(dir, 'rondo.json'));
-}
+/** Whether `dir` holds a store (its `rondo.json` exists). */
+export { metadataExists as storeExists, writerActive };

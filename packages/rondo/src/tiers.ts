@@ -64,10 +64,9 @@ export class TierSet {
   /** splitNs scratch: [0] = ms in, [1] = low word, [2] = high word out. */
   private readonly words = new Float64Array(3);
 
-  constructor(schema: Schema, slabs: Slab[], writable: boolean, columns: number) {
+  constructor(schema: Schema, slabs: Slab[], writable: boolean) {
     this.schema = schema;
     this.rings = slabs.map((s) => new Ring(s));
-    this.columns = columns;
     const tiers = schema.tiers;
     this.minTime = tiers[tiers.length - 1]!.interval;
     this.ratio = Int32Array.from(tiers, (t, i) => (i === 0 ? 1 : t.interval / tiers[i - 1]!.interval));
@@ -116,7 +115,6 @@ export class TierSet {
       this.counters.droppedLate++;
       return -1;
     }
-    ring.io[0] = n;
     const pos = ring.writePosition();
     this.markDirty(0, n);
     return pos;
