@@ -115,7 +115,7 @@ export function readCursor(dir: string, name: string): CursorDoc {
 
 /** Replaces cursor `doc` of store `dir` atomically (temp file, fsync, rename, fsync dir). */
 export function writeCursor(dir: string, doc: CursorDoc): void {
-  mkdirSync(join(dir, CURSOR_DIR), { recursive: true });
+  makeCursorDir(dir);
   try {
     writeFileAtomic(cursorPath(dir, doc.name), `${JSON.stringify(doc)}\n`);
   } catch (cause) {
@@ -124,6 +124,16 @@ export function writeCursor(dir: string, doc: CursorDoc): void {
       `cannot write cursor ${doc.name} of ${dir}: ${(cause as Error).message}`,
       { cause },
     );
+  }
+}
+
+/** Creates `<dir>/cursors` if missing; ERR_RONDO_IO naming it when that fails. */
+function makeCursorDir(dir: string): void {
+  const path = join(dir, CURSOR_DIR);
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (cause) {
+    throw new RondoError('ERR_RONDO_IO', `cannot create ${path}: ${(cause as Error).message}`, { cause });
   }
 }
 
@@ -139,9 +149,22 @@ export class CursorLocks {
   acquire(dir: string, name: string): void {
     if (this.released) throw new RondoError('ERR_RONDO_CLOSED', `store ${dir} is closed`);
     if (this.fds.has(name)) return;
-    mkdirSync(join(dir, CURSOR_DIR), { recursive: true });
-    const fd = openSync(join(dir, CURSOR_DIR, `${name}.lock`), 'a+');
-    if (!native().lock(fd, true)) {
+    makeCursorDir(dir);
+    const path = join(dir, CURSOR_DIR, `${name}.lock`);
+    let fd: number;
+    try {
+      fd = openSync(path, 'a+');
+    } catch (cause) {
+      throw new RondoError('ERR_RONDO_IO', `cannot open ${path}: ${(cause as Error).message}`, { cause });
+    }
+    let locked: boolean;
+    try {
+      locked = native().lock(fd, true);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    if (!locked) {
       closeSync(fd);
       throw new RondoError(
         'ERR_RONDO_LOCKED',

@@ -134,8 +134,8 @@ export function drainStore(src: DrainSource, name: string, options: DrainOptions
   const updates: Record<string, Record<string, number>> = {};
   let samples = 0;
   let gap = 0;
+  // Set when maxSamples cut the batch short: points are left, in this schema or a later one.
   let more = false;
-  let stopped = false;
 
   for (const set of src.sets) {
     if (tier >= set.rings.length) continue;
@@ -150,10 +150,7 @@ export function drainStore(src: DrainSource, name: string, options: DrainOptions
     }
     const newest = src.readOnly ? ring.refreshNewest() : ring.newest;
     if (newest === 0) continue;
-    if (stopped) {
-      more = true;
-      break;
-    }
+    if (more) break;
     const oldest = ring.oldest(newest);
     const last = options.includeOpen === true ? newest : newest - 1;
     const upd: Record<string, number> = {};
@@ -162,7 +159,6 @@ export function drainStore(src: DrainSource, name: string, options: DrainOptions
       const rec = src.records[h]!;
       if (rec.schema !== schema) continue;
       if (samples >= maxSamples) {
-        stopped = true;
         more = true;
         break;
       }
@@ -185,13 +181,13 @@ export function drainStore(src: DrainSource, name: string, options: DrainOptions
       const to = pending === null ? last : Math.min(last, (pending.ends[schema]?.[key] ?? next) - 1);
       let newNext = Math.max(from, to + 1);
       if (from <= to) {
-        let { timestamps, values } = ring.read(rec.column, from, to, newest);
+        // A reader reads beside a writer that may reuse positions; a writer's own rings are still.
+        let { timestamps, values } = ring.read(rec.column, from, to, newest, src.readOnly);
         if (samples + timestamps.length > maxSamples) {
           const keep = maxSamples - samples;
           timestamps = timestamps.slice(0, keep);
           values = values.slice(0, keep);
           newNext = timestamps[keep - 1]! / ring.intervalMs + 1;
-          stopped = true;
           more = true;
         }
         if (timestamps.length > 0) {
@@ -200,7 +196,7 @@ export function drainStore(src: DrainSource, name: string, options: DrainOptions
         }
       }
       if (newNext !== next) upd[key] = newNext;
-      if (stopped) break;
+      if (more) break;
     }
   }
 

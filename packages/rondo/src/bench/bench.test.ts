@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
+import { isRondoError } from '../errors.js';
 import {
   formatWriteBench,
   type Percentiles,
@@ -67,8 +68,11 @@ describe('rondo/bench', () => {
   });
 
   it('runWriteBench rejects bad options', async () => {
-    await assert.rejects(runWriteBench({ points: 0 }), RangeError);
-    await assert.rejects(runWriteBench({ tiers: 2 as 1 }), RangeError);
+    const invalid = (err: unknown) => isRondoError(err) && err.code === 'ERR_RONDO_INVALID_ARGUMENT';
+    await assert.rejects(runWriteBench({ points: 0 }), invalid);
+    await assert.rejects(runWriteBench({ series: 1.5 }), invalid);
+    await assert.rejects(runWriteBench({ tiers: 2 as 1 }), invalid);
+    await assert.rejects(runQueryBench({ slots: 1 }), invalid);
   });
 
   it('runQueryBench', async () => {

@@ -4,6 +4,7 @@
  * The functions report figures only; nothing here asserts a target.
  */
 import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { RondoError } from '../errors.js';
 import type { SchemaConfig } from '../schema.js';
 import { Store } from '../store.js';
 import { benchFsWriteSync, benchUdpSend } from './baselines.js';
@@ -94,7 +95,11 @@ function registerAll(store: Store, series: number): number[] {
 
 function positiveInt(value: number | undefined, fallback: number, what: string): number {
   const n = value ?? fallback;
-  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`${what} must be a positive whole number`);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new RondoError(
+      'ERR_RONDO_INVALID_ARGUMENT',
+      `bench: ${what} must be a positive whole number, got ${String(n)}`,
+    );
   return n;
 }
 
@@ -165,7 +170,8 @@ export async function runWriteBench(options: WriteBenchOptions = {}): Promise<Wr
   const series = positiveInt(options.series, 30, 'series');
   const wanted = positiveInt(options.points, 10_000_000, 'points');
   const tiers = options.tiers ?? 1;
-  if (tiers !== 1 && tiers !== 3) throw new RangeError('tiers must be 1 or 3');
+  if (tiers !== 1 && tiers !== 3)
+    throw new RondoError('ERR_RONDO_INVALID_ARGUMENT', `bench: tiers must be 1 or 3, got ${String(tiers)}`);
   const onProgress = options.onProgress;
   const rounds = Math.max(1, Math.round(BATCH_TARGET / series));
   const batchCalls = rounds * series;
@@ -258,7 +264,8 @@ export async function runWriteBench(options: WriteBenchOptions = {}): Promise<Wr
  */
 export async function runQueryBench(options: { slots?: number } = {}): Promise<QueryBenchResult> {
   const slots = positiveInt(options.slots, 86_400, 'slots');
-  if (slots < 2) throw new RangeError('slots must be at least 2');
+  if (slots < 2)
+    throw new RondoError('ERR_RONDO_INVALID_ARGUMENT', `bench: slots must be at least 2, got ${slots}`);
   const series = 30;
   const queries = 300;
   return withTempDir('rondo-bench-', (dir) => {

@@ -1,9 +1,9 @@
 import { validateCursorName } from '../cursors.js';
 import type { DrainBatch } from '../drain.js';
-import { type Duration, parseDuration } from '../duration.js';
-import { RondoError } from '../errors.js';
+import { type Duration, parseTimerDuration } from '../duration.js';
+import { isRondoError, RondoError } from '../errors.js';
 import type { Store } from '../store.js';
-import { PushError, type PushEvent, RemoteWriter, type RemoteWriterOptions } from './writer.js';
+import { PushError, RemoteWriter, type RemoteWriterOptions } from './writer.js';
 
 /** Options of {@link startPush}: where and how often, plus every {@link RemoteWriterOptions}. */
 export interface PushOptions extends RemoteWriterOptions {
@@ -29,7 +29,10 @@ export interface PushOptions extends RemoteWriterOptions {
 
 /** Counters of a {@link Pusher}. */
 export interface PushStats {
-  /** Pushes that sent at least one sample. */
+  /**
+   * Pushes that drained at least one sample: delivered, or refused by the receiver with a 400
+   * (a push that found nothing new is not counted).
+   */
   pushes: number;
   /** Batches pushed and committed. */
   batches: number;
@@ -72,11 +75,13 @@ const MAX_BATCHES_PER_PUSH = 1000;
  * A batch is committed only after the receiver accepted it (or dropped it with a 400).
  */
 export function startPush(store: Store, options: PushOptions): Pusher {
-  const every = parseDuration(options.every ?? '10s', 'startPush every');
+  if (options === null || typeof options !== 'object')
+    throw new RondoError('ERR_RONDO_INVALID_ARGUMENT', 'startPush: options must be an object');
+  const every = parseTimerDuration(options.every ?? '10s', 'startPush every');
   const tier = options.tier ?? 0;
   const name = options.name ?? 'prometheus';
   const maxSamples = options.maxSamples ?? 10_000;
-  const stopTimeout = parseDuration(options.stopTimeout ?? '10s', 'startPush stopTimeout');
+  const stopTimeout = parseTimerDuration(options.stopTimeout ?? '10s', 'startPush stopTimeout');
   const userEvent = options.onEvent ?? (() => {});
   const stats: PushStats = {
     pushes: 0,
@@ -97,10 +102,21 @@ export function startPush(store: Store, options: PushOptions): Pusher {
       userEvent(e);
     },
   });
-  // Fail early on a bad name or tier, not on the first tick.
+  // Fail early on a bad name, tier or maxSamples, not on the first tick.
   validateCursorName(name);
-  if (!Number.isInteger(tier) || !store.schemaList().some((s) => tier >= 0 && tier < s.tiers.length))
-    throw new RondoError('ERR_RONDO_INVALID_TIER', `startPush: no schema has tier ${String(tier)}`);
+  const tierCounts = store.schemaList().map((s) => s.tiers.length);
+  if (!Number.isInteger(tier) || !tierCounts.some((n) => tier >= 0 && tier < n)) {
+    const most = Math.max(0, ...tierCounts);
+    throw new RondoError(
+      'ERR_RONDO_INVALID_TIER',
+      `startPush: no schema of ${store.dir} has tier ${String(tier)} (its schemas have tiers 0${most > 1 ? `…${most - 1}` : ''})`,
+    );
+  }
+  if (!Number.isSafeInteger(maxSamples) || maxSamples < 1)
+    throw new RondoError(
+      'ERR_RONDO_INVALID_ARGUMENT',
+      `startPush: maxSamples must be a whole number ≥ 1, got ${String(maxSamples)}`,
+    );
 
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<number> | null = null;
@@ -110,19 +126,17 @@ export function startPush(store: Store, options: PushOptions): Pusher {
   // Aborted by stop(): cancels the backoff waits and requests of the periodic pushes and pushNow().
   const periodic = new AbortController();
 
-  const emit = (e: PushEvent): void => userEvent(e);
-
   async function pushAll(final: boolean, includeOpen: boolean, signal: AbortSignal): Promise<number> {
     const started = performance.now();
     const acceptedBefore = writer.stats.samples;
     let drained = 0;
-    let series = 0;
+    const series = new Set<number>();
     let batches = 0;
     for (let i = 0; i < MAX_BATCHES_PER_PUSH; i++) {
       const batch: DrainBatch = store.drain(name, { tier, maxSamples, includeOpen });
       if (batch.gap > 0) {
         stats.gap += batch.gap;
-        emit({ type: 'gap', slots: batch.gap, series: batch.gaps.length });
+        userEvent({ type: 'gap', slots: batch.gap, series: batch.gaps.length });
       }
       if (batch.samples === 0) {
         batch.commit();
@@ -133,14 +147,15 @@ export function startPush(store: Store, options: PushOptions): Pusher {
       stats.batches++;
       batches++;
       drained += batch.samples;
-      series += batch.series.length;
+      for (const s of batch.series) series.add(s.handle);
     }
     // Samples the receiver accepted (a 400 drop is drained and committed, but not pushed).
     const samples = writer.stats.samples - acceptedBefore;
+    const durationMs = performance.now() - started;
     if (drained > 0) {
       stats.pushes++;
-      emit({ type: 'pushed', samples, series, batches, durationMs: performance.now() - started, final });
-    }
+      userEvent({ type: 'pushed', samples, series: series.size, batches, durationMs, final });
+    } else userEvent({ type: 'nothing', durationMs, final });
     return samples;
   }
 
@@ -154,11 +169,15 @@ export function startPush(store: Store, options: PushOptions): Pusher {
         if (!final && periodic.signal.aborted) throw err;
         stats.errors++;
         stats.lastError = err as Error;
-        if (err instanceof PushError && !err.retryable) {
-          fatal = err;
+        // A refused push (401, 404, ...) fails again unchanged, and a closed store stays closed.
+        if (
+          (err instanceof PushError && !err.retryable) ||
+          (isRondoError(err) && err.code === 'ERR_RONDO_CLOSED')
+        ) {
+          fatal = err as Error;
           if (timer !== null) clearTimeout(timer);
-          emit({ type: 'fatal', error: err });
-        } else emit({ type: 'error', error: err as Error });
+          userEvent({ type: 'fatal', error: err });
+        } else userEvent({ type: 'error', error: err as Error });
         throw err;
       });
     running = next;

@@ -1,4 +1,4 @@
-import { type Duration, parseDuration } from '../duration.js';
+import { type Duration, parseTimerDuration } from '../duration.js';
 import { RondoError } from '../errors.js';
 import { promLabels, sanitizeLabelName } from './labels.js';
 import { encodeWriteRequest, type PromLabel, type PromSeries } from './protobuf.js';
@@ -25,13 +25,18 @@ export interface PushBatch {
   series: readonly PushSeries[];
 }
 
-/** Something that happened during a push, for logs and metrics. */
+/**
+ * Something that happened during a push, for logs and metrics. From startPush only: `pushed`
+ * ends a push that drained something (`series` counts distinct series over its batches),
+ * `nothing` one that found nothing new, `gap`, and `error`/`fatal` for a failed push.
+ */
 export type PushEvent =
   | { type: 'sent'; status: number; samples: number; series: number; bytes: number }
   | { type: 'retry'; attempt: number; delayMs: number; status: number | null; message: string }
   | { type: 'split'; status: 413 | 400; samples: number }
   | { type: 'dropped'; status: number; samples: number; message: string }
   | { type: 'pushed'; samples: number; series: number; batches: number; durationMs: number; final: boolean }
+  | { type: 'nothing'; durationMs: number; final: boolean }
   | { type: 'gap'; slots: number; series: number }
   | { type: 'error'; error: Error }
   | { type: 'fatal'; error: Error };
@@ -111,7 +116,31 @@ export class PushError extends RondoError {
 function durationOrZero(v: Duration | undefined, fallback: number, what: string): number {
   if (v === undefined) return fallback;
   if (v === 0) return 0;
-  return parseDuration(v, what);
+  return parseTimerDuration(v, what);
+}
+
+/** The most of an error response's body that is read (the message keeps 512 characters of it). */
+const ERROR_BODY_BYTES = 4096;
+
+/** Reads at most `max` bytes of a response body as text, then cancels the rest. */
+async function readBodyHead(res: Response, max: number): Promise<string> {
+  if (res.body === null) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } finally {
+    // A body longer than `max` (or one that never ends) is not waited for.
+    if (size >= max) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+  return Buffer.concat(chunks).subarray(0, max).toString('utf8');
 }
 
 /** Parses a Retry-After header (seconds or an HTTP date) into ms; null when absent or unreadable. */
@@ -224,7 +253,7 @@ export class RemoteWriter {
       if (!ext.has(n) || k === n) ext.set(n, v);
     }
     this.external = [...ext].map(([name, value]) => ({ name, value }));
-    this.timeoutMs = parseDuration(options.timeout ?? '30s', 'RemoteWriter timeout');
+    this.timeoutMs = parseTimerDuration(options.timeout ?? '30s', 'RemoteWriter timeout');
     this.maxRetries = options.maxRetries ?? 10;
     if (!Number.isInteger(this.maxRetries) || this.maxRetries < 0)
       throw new RondoError('ERR_RONDO_CONFIG', 'RemoteWriter: maxRetries must be a whole number ≥ 0');
@@ -245,10 +274,29 @@ export class RemoteWriter {
    * refused request is bisected so only the refused samples are dropped, counted and reported as
    * `dropped` events). Rejects with a {@link PushError} when some point could not be delivered,
    * or when `options.signal` aborted: the caller keeps the batch (does not commit) and pushes it
-   * again later.
+   * again later. A batch the receiver could never take (a timestamp that is not a whole number
+   * of ms, or timestamps and values of different lengths) rejects before anything is sent, with a
+   * PushError that is not retryable.
    */
   async push(batch: PushBatch, options: PushCallOptions = {}): Promise<void> {
     const { signal } = options;
+    for (const s of batch.series) {
+      if (s.timestamps.length !== s.values.length)
+        throw new PushError(
+          `remote write: series ${s.name} has ${s.timestamps.length} timestamps but ${s.values.length} values`,
+          null,
+          false,
+        );
+      for (let i = 0; i < s.timestamps.length; i++) {
+        const t = s.timestamps[i]!;
+        if (!Number.isSafeInteger(t))
+          throw new PushError(
+            `remote write: timestamp ${t} of series ${s.name} is not a whole number of ms`,
+            null,
+            false,
+          );
+      }
+    }
     const requests: PromSeries[][] = [];
     let current: PromSeries[] = [];
     let room = this.perRequest;
@@ -425,8 +473,8 @@ export class RemoteWriter {
         body,
         signal: controller.signal,
       });
-      // Read the body (bounded) so the connection can be reused and errors can be reported.
-      const text = await res.text();
+      // Read the body, at most ERROR_BODY_BYTES of it, so errors can be reported.
+      const text = await readBodyHead(res, ERROR_BODY_BYTES);
       return {
         status: res.status,
         message: text.trim().slice(0, 512),

@@ -1,0 +1,198 @@
+// Edges of startPush and RemoteWriter: durations a timer cannot wait, options that are not
+// objects, a store closed under a running pusher, batches the receiver could never take, an
+// endless error body, and what the `pushed` and `nothing` events report.
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { isRondoError } from '../errors.js';
+import { Store } from '../store.js';
+import { FakeReceiver } from '../test-fixtures/fake-receiver.js';
+import { scratchDirs } from '../test-fixtures/helpers.js';
+import { type PushOptions, startPush } from './push.js';
+import { PushError, type PushEvent, RemoteWriter } from './writer.js';
+
+const T0 = 1_700_000_000_000;
+const FAST = { minBackoff: 1, maxBackoff: 10, timeout: 300 } as const;
+const scratch = scratchDirs('push-edges');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let rx: FakeReceiver;
+before(async () => {
+  rx = await new FakeReceiver().start();
+});
+after(async () => {
+  await rx.close();
+});
+function reset(): void {
+  rx.script = [];
+  rx.requests.length = 0;
+  rx.accepted.length = 0;
+}
+
+function tempStore(): Store {
+  return Store.open(scratch(), {
+    schemas: [{ name: 's', maxSeries: 8, tiers: [{ interval: 1000, retention: 3_600_000 }] }],
+  });
+}
+
+describe('startPush options', () => {
+  test('durations longer than a timer can wait are ERR_RONDO_CONFIG (Node would wait 1 ms)', async () => {
+    const store = tempStore();
+    try {
+      for (const o of [
+        { every: '30d' },
+        { stopTimeout: '30d' },
+        { timeout: '30d' },
+      ] as Partial<PushOptions>[]) {
+        assert.throws(
+          () => startPush(store, { url: rx.url, ...o }),
+          (e: unknown) => isRondoError(e, 'ERR_RONDO_CONFIG') && /longer than a timer/.test(e.message),
+          JSON.stringify(o),
+        );
+      }
+      for (const o of ['timeout', 'minBackoff', 'maxBackoff', 'maxRetryAfter'] as const) {
+        assert.throws(
+          () => new RemoteWriter({ url: rx.url, [o]: 2 ** 31 }),
+          (e: unknown) => isRondoError(e, 'ERR_RONDO_CONFIG'),
+          o,
+        );
+      }
+      // The longest a timer waits is still fine.
+      await startPush(store, { url: rx.url, every: 2 ** 31 - 1 }).stop();
+    } finally {
+      store.close();
+    }
+  });
+
+  test('options that are not an object, and a bad maxSamples, are ERR_RONDO_INVALID_ARGUMENT up front', () => {
+    const store = tempStore();
+    try {
+      for (const o of [null, undefined, 'http://x']) {
+        assert.throws(
+          () => startPush(store, o as unknown as PushOptions),
+          (e: unknown) => isRondoError(e, 'ERR_RONDO_INVALID_ARGUMENT'),
+        );
+      }
+      for (const maxSamples of [0, 1.5, Number.NaN, -1]) {
+        assert.throws(
+          () => startPush(store, { url: rx.url, maxSamples }),
+          (e: unknown) => isRondoError(e, 'ERR_RONDO_INVALID_ARGUMENT') && /maxSamples/.test(e.message),
+          String(maxSamples),
+        );
+      }
+    } finally {
+      store.close();
+    }
+  });
+
+  test('a tier no schema has names the tiers there are', () => {
+    const store = tempStore();
+    try {
+      assert.throws(
+        () => startPush(store, { url: rx.url, tier: 3 }),
+        (e: unknown) =>
+          isRondoError(e, 'ERR_RONDO_INVALID_TIER') &&
+          /has tier 3 \(its schemas have tiers 0\)$/.test(e.message),
+      );
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('startPush behaviour', () => {
+  test('a store closed without stop(): one fatal ERR_RONDO_CLOSED, then the timer stops', async () => {
+    reset();
+    const store = tempStore();
+    const h = store.register('x');
+    store.record(h, 1, T0);
+    const events: PushEvent[] = [];
+    const pusher = startPush(store, { url: rx.url, every: 10, ...FAST, onEvent: (e) => events.push(e) });
+    store.close();
+    await sleep(200);
+    const failures = events.filter((e) => e.type === 'error' || e.type === 'fatal');
+    assert.equal(failures.length, 1, JSON.stringify(failures.map((e) => e.type)));
+    assert.equal(failures[0]!.type, 'fatal');
+    assert.ok(isRondoError((failures[0] as { error: Error }).error, 'ERR_RONDO_CLOSED'));
+    assert.equal(pusher.stats.errors, 1);
+    await assert.rejects(pusher.stop(), (e: unknown) => isRondoError(e, 'ERR_RONDO_CLOSED'));
+  });
+
+  test('pushed counts distinct series over the batches; a push that finds nothing says so', async () => {
+    reset();
+    const store = tempStore();
+    try {
+      const hs = [store.register('a'), store.register('b')];
+      for (let i = 0; i < 5; i++) for (const h of hs) store.record(h, i, T0 + i * 1000);
+      const events: PushEvent[] = [];
+      // Three samples a batch: four batches, each series in two of them.
+      const pusher = startPush(store, {
+        url: rx.url,
+        every: '1h',
+        maxSamples: 3,
+        ...FAST,
+        onEvent: (e) => events.push(e),
+      });
+      assert.equal(await pusher.pushNow(), 8);
+      assert.equal(await pusher.pushNow(), 0);
+      const ends = events.filter((e) => e.type === 'pushed' || e.type === 'nothing');
+      assert.equal(ends.length, 2);
+      assert.deepEqual(
+        { ...ends[0], durationMs: 0 },
+        { type: 'pushed', samples: 8, series: 2, batches: 3, durationMs: 0, final: false },
+      );
+      assert.deepEqual({ ...ends[1], durationMs: 0 }, { type: 'nothing', durationMs: 0, final: false });
+      assert.equal(pusher.stats.pushes, 1, 'a push that found nothing is not counted');
+      await pusher.stop();
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('RemoteWriter.push edges', () => {
+  test('a timestamp that is not a whole number is a non-retryable PushError; nothing is sent', async () => {
+    reset();
+    const w = new RemoteWriter({ url: rx.url, ...FAST });
+    for (const t of [T0 + 0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await assert.rejects(
+        w.push({ series: [{ name: 'm', labels: {}, timestamps: [T0, t], values: [1, 2] }] }),
+        (e: unknown) => e instanceof PushError && isRondoError(e, 'ERR_RONDO_PUSH') && !e.retryable,
+      );
+    }
+    await assert.rejects(
+      w.push({ series: [{ name: 'm', labels: {}, timestamps: [T0], values: [1, 2] }] }),
+      (e: unknown) => e instanceof PushError && !e.retryable,
+    );
+    assert.equal(rx.requests.length, 0);
+  });
+
+  test('an error body is read only in part: an endless one does not hold the answer back', async () => {
+    // Answers 404 with a body that never ends.
+    const sockets = new Set<() => void>();
+    const server: Server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(404, { 'Content-Type': 'text/plain' });
+        res.write('x'.repeat(64 * 1024));
+        sockets.add(() => res.destroy());
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/write`;
+      const w = new RemoteWriter({ url, timeout: 2000, maxRetries: 0 });
+      const started = Date.now();
+      await assert.rejects(
+        w.push({ series: [{ name: 'm', labels: {}, timestamps: [T0], values: [1] }] }),
+        (e: unknown) => e instanceof PushError && e.status === 404 && !e.retryable,
+      );
+      assert.ok(Date.now() - started < 1500, 'not held until the timeout');
+    } finally {
+      for (const destroy of sockets) destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
