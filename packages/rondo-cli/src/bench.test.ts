@@ -47,6 +47,10 @@ test('bench usage errors', async () => {
   for (const [args, message] of [
     [['--points', '0'], /--points must be a whole number ≥ 1, got "0"/],
     [['--series', 'many'], /--series must be a whole number ≥ 1/],
+    // One rule for every count: digits, optionally grouped with _ (no exponents, no hex).
+    [['--points', '1e6'], /--points must be a whole number ≥ 1, got "1e6"/],
+    [['--series', '0x10'], /--series must be a whole number ≥ 1, got "0x10"/],
+    [['--points', '1__000'], /--points must be a whole number ≥ 1/],
     [['--tiers', '2'], /--tiers must be 1 or 3/],
     [['extra'], /unexpected argument "extra"/],
   ] as const) {

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { isRondoError, Store, storeExists } from 'rondo';
 
 /** Exit code of a usage error. */
-export const EXIT_USAGE = 2;
+const EXIT_USAGE = 2;
 /** Exit code of a runtime error. */
 export const EXIT_FAILURE = 1;
 
@@ -33,9 +33,39 @@ export class CliError extends Error {
   }
 }
 
-/** A usage error of command `cmd` (exit 2), pointing at its --help. */
-export function usageError(cmd: string, message: string): CliError {
-  return new CliError('ERR_RONDO_USAGE', message, EXIT_USAGE, `see rondo ${cmd} --help`);
+/** A usage error of command `cmd` (exit 2), pointing at its --help (or at `rondo --help` without one). */
+export function usageError(cmd: string | null, message: string): CliError {
+  return new CliError(
+    'ERR_RONDO_USAGE',
+    message,
+    EXIT_USAGE,
+    `see rondo ${cmd === null ? '' : `${cmd} `}--help`,
+  );
+}
+
+/**
+ * Parses a count: decimal digits only, optionally grouped with `_` (`1_000_000`); null when
+ * `text` is not one or it is too large to be exact. The one rule of every count option.
+ */
+export function parseCount(text: string): number | null {
+  if (!/^\d+(?:_\d+)*$/.test(text)) return null;
+  const n = Number(text.replaceAll('_', ''));
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/** The value of count option `what` of command `cmd` (≥ `min`), `fallback` when absent; else a usage error. */
+export function countOption(
+  cmd: string,
+  what: string,
+  text: string | undefined,
+  fallback: number,
+  min: number,
+): number {
+  if (text === undefined) return fallback;
+  const n = parseCount(text);
+  if (n === null || n < min)
+    throw usageError(cmd, `${what} must be a whole number ≥ ${min}, got ${JSON.stringify(text)}`);
+  return n;
 }
 
 /** Hints of one command that replace the shared ones, by error code. */
@@ -203,7 +233,7 @@ export function writerPid(dir: string): number | null {
  * Writes to stdout and resolves once the chunk is handed to the OS, so large outputs stream
  * with bounded memory. EPIPE (reader gone) is handled by main(), which ends the process quietly.
  */
-export function writeOut(text: string): Promise<void> {
+function writeOut(text: string): Promise<void> {
   if (text.length === 0) return Promise.resolve();
   return new Promise((resolve) => {
     if (process.stdout.write(text)) resolve();

@@ -112,13 +112,16 @@ test('top-level help lists the commands; no command is a usage error; unknown co
   );
 });
 
-test('every command has --help (and -h) with usage and an example', async () => {
+test('every command has --help (and -h) with usage, an example and the -h line', async () => {
   for (const cmd of ['info', 'query', 'bench', 'push']) {
     for (const flag of ['--help', '-h']) {
       const r = await rondo([cmd, flag]);
       assert.equal(r.code, 0);
       assert.match(r.stdout, new RegExp(`^Usage: rondo ${cmd}`));
       assert.match(r.stdout, new RegExp(`Examples?:\\n {2}rondo ${cmd} `));
+      assert.match(r.stdout, /^ {2}-h, --help +show this help$/m);
+      // The help names every column it prints.
+      if (cmd === 'info') assert.match(r.stdout, /consolidation, xff, slots/);
     }
   }
 });

@@ -3,6 +3,8 @@
  * Exit codes: 0 success, 1 runtime error, 2 usage error.
  */
 
+import { formatError, usageError } from './cli.js';
+
 /** A subcommand: its one-line summary, its --help text, and its runner (returns the exit code). */
 export interface Command {
   /** One line for the top-level help. */
@@ -53,10 +55,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = commands[name];
   if (!load) {
-    process.stderr.write(
-      `rondo: ERR_RONDO_USAGE: unknown command ${JSON.stringify(name)} (commands: ${Object.keys(commands).join(', ')}) — see rondo --help\n`,
+    const err = usageError(
+      null,
+      `unknown command ${JSON.stringify(name)} (commands: ${Object.keys(commands).join(', ')})`,
     );
-    return 2;
+    process.stderr.write(`${formatError(err)}\n`);
+    return err.exitCode;
   }
   return (await load()).run(rest);
 }

@@ -34,7 +34,7 @@ export interface PlotOptions {
 }
 
 /** Glyphs per series, distinct without colour. */
-export const GLYPHS = ['*', '+', 'o', 'x', '#', '@', '%', '=', '&', '$'];
+const GLYPHS = ['*', '+', 'o', 'x', '#', '@', '%', '=', '&', '$'];
 const COLOURS = ['32', '33', '36', '35', '31', '34', '92', '93', '96', '95'];
 
 /** A "nice" step (1, 2 or 5 × 10^k) near `raw`. */

@@ -85,6 +85,11 @@ describe('rondo push', () => {
       [dir, '--url', rx.url, '--tier', '-1'],
       [dir, '--url', rx.url, '--bogus'],
       [dir, '--url', rx.url, '--stop-timeout', 'soon'],
+      // Longer than a timer can wait (Node would wait 1 ms instead).
+      [dir, '--url', rx.url, '--every', '30d'],
+      [dir, '--url', rx.url, '--timeout', '30d'],
+      [dir, '--url', rx.url, '--stop-timeout', '30d'],
+      [dir, '--url', rx.url, '--max-samples', '1e3'],
     ]) {
       const r = await cli(['push', ...args]);
       assert.equal(r.code, 2, args.join(' '));
@@ -94,9 +99,9 @@ describe('rondo push', () => {
 
   test('a bad --name or a reserved --label is a usage error (exit 2), found before the store is opened', async () => {
     for (const [args, message] of [
-      [['--name', 'bad/name'], /--name "bad\/name" is not a cursor name: use 1-64 characters/],
-      [['--name', '.hidden'], /--name "\.hidden" is not a cursor name/],
-      [['--label', '__x=1'], /--label __x=1: external label __x is reserved \(starts with __\)/],
+      [['--name', 'bad/name'], /--name: cursor name "bad\/name" is invalid: use 1-64 characters/],
+      [['--name', '.hidden'], /--name: cursor name "\.hidden" is invalid/],
+      [['--label', '__x=1'], /--label: external label __x is reserved \(starts with __\)/],
     ] as const) {
       // The store does not even exist: the command line is checked first.
       const r = await cli(['push', join(tmp, 'nowhere'), '--url', rx.url, '--once', ...args]);
@@ -201,7 +206,7 @@ describe('rondo push', () => {
     assert.equal(bad.code, 1);
     assert.match(
       bad.stderr,
-      /^rondo: ERR_RONDO_INVALID_TIER: no schema of .* has tier 2 \(its schemas have tiers 0…1\) — pick one of the tiers `rondo info` lists\n$/,
+      /^rondo: ERR_RONDO_INVALID_TIER: startPush: no schema of .* has tier 2 \(its schemas have tiers 0…1\) — pick one of the tiers `rondo info` lists\n$/,
     );
     assert.doesNotMatch(bad.stderr, /auto/);
   });
@@ -283,6 +288,35 @@ describe('rondo push', () => {
     assert.match(r.stdout, /^nothing new to push\n/m);
     assert.equal(r.stderr, '');
   });
+
+  for (const [first, second, code] of [
+    ['SIGINT', 'SIGTERM', 143],
+    ['SIGTERM', 'SIGINT', 130],
+  ] as const) {
+    test(`--every: ${second} during the final push after ${first} exits ${code} at once; the data stays`, async () => {
+      reset();
+      const { dir, store, hs } = newStore();
+      for (let i = 0; i < 5; i++) store.record(hs[0]!, i, T0 + i * SEC);
+      store.close();
+      // The periodic push and the final one hang on the receiver; --stop-timeout would wait 5 s.
+      rx.script = ['stall', 'stall'];
+      const p = startCli(['push', dir, '--url', rx.url, '--every', '50ms', '--stop-timeout', '5s']);
+      // A periodic push under way: the signal handlers are in place.
+      await until('a periodic push', () => rx.requests.length === 1);
+      p.child.kill(first);
+      await until('the final push', () => rx.requests.length === 2);
+      const started = Date.now();
+      p.child.kill(second);
+      const r = await p.done;
+      assert.ok(Date.now() - started < 3000, `exited after ${Date.now() - started} ms`);
+      assert.equal(r.code, code, r.stderr);
+      assert.match(r.stderr, new RegExp(`^rondo push: ${second} during the final push: exiting now`));
+      // Nothing was committed: a later push sends it all.
+      const again = await cli(['push', dir, '--url', rx.url, '--once']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(rx.accepted.length, 5);
+    });
+  }
 
   test('HTTP 401 exits 1 with one clear line; the data stays for a later push', async () => {
     reset();

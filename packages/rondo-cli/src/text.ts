@@ -53,7 +53,7 @@ export function table(rows: string[][], align: Align[] = [], indent = ''): strin
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 /** Length as it shows in a terminal: without ANSI colour codes. */
-export function visibleLength(text: string): number {
+function visibleLength(text: string): number {
   return text.replace(ANSI, '').length;
 }
 

@@ -14,7 +14,15 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatWriteBench, runWriteBench, type WriteBenchResult } from 'rondo/bench';
-import { execute, Output, parseCommandArgs, positionals, usageError, useColour } from '../cli.js';
+import {
+  countOption,
+  execute,
+  Output,
+  parseCommandArgs,
+  positionals,
+  usageError,
+  useColour,
+} from '../cli.js';
 import type { Command } from '../main.js';
 
 const help = `Usage: rondo bench [--points N] [--series S] [--tiers 1|3] [--json]
@@ -25,7 +33,7 @@ throughput, per-call latency percentiles (ns), GC events during the run, and the
 A progress bar is drawn on stderr when it is a terminal.
 
 Options:
-  --points N    record() calls per measured pass (default 10000000; 1e6 and 1_000_000 work)
+  --points N    record() calls per measured pass (default 10000000; 1_000_000 works too)
   --series S    series recorded per timestamp (default 30)
   --tiers T     1: one 1s/1d tier (default); 3: 1s/10m, 10s/6h avg, 5m/7d avg
   --json        print the result as one JSON document
@@ -36,14 +44,6 @@ Example:
   rondo bench --points 1000000 --series 30
   rondo bench --points 200000 --json | jq .record.opsPerSec
 `;
-
-function count(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text.replaceAll('_', ''));
-  if (!Number.isSafeInteger(n) || n < 1)
-    throw usageError('bench', `--${name} must be a whole number ≥ 1, got ${JSON.stringify(text)}`);
-  return n;
-}
 
 /** A one-line progress bar redrawn in place on stderr; returns the callback and a clear(). */
 function progressBar(): { onProgress: (done: number, total: number) => void; clear: () => void } {
@@ -122,8 +122,8 @@ export const command: Command = {
       });
       positionals('bench', parsed, []);
       const v = parsed.values as Record<string, string | undefined>;
-      const points = count('points', v['points'], 10_000_000);
-      const series = count('series', v['series'], 30);
+      const points = countOption('bench', '--points', v['points'], 10_000_000, 1);
+      const series = countOption('bench', '--series', v['series'], 30, 1);
       const tiersText = v['tiers'] ?? '1';
       if (tiersText !== '1' && tiersText !== '3')
         throw usageError('bench', `--tiers must be 1 or 3, got ${JSON.stringify(tiersText)}`);

@@ -7,8 +7,8 @@ import { formatBytes, formatTime, table } from '../text.js';
 const help = `Usage: rondo info <store> [--json]
 
 Shows a store: its schemas (name, match, series capacity), every tier (interval, retention,
-consolidation, slots, file size, slots in use, oldest and newest point), the registered series
-with their labels and schema, the bytes on disk, and whether a writer holds the store now.
+consolidation, xff, slots, file size, slots in use, oldest and newest point), the registered
+series with their labels and schema, the bytes on disk, and whether a writer holds the store now.
 The store is opened read-only, so this is safe while a program writes it.
 
 Options:

@@ -3,10 +3,12 @@
  * Opens the store read-only; the drain cursor (`cursors/<name>.json`) makes it resume where it
  * stopped, across restarts, and at-least-once: a batch is committed only after it was accepted.
  */
-import { type DrainBatch, isRondoError, parseDuration, type Store, writerActive } from 'rondo';
-import { PushError, type PushEvent, RemoteWriter, startPush } from 'rondo/remote-write';
+import { constants } from 'node:os';
+import { isRondoError, MAX_TIMER_MS, parseTimerDuration, writerActive } from 'rondo';
+import { PushError, type PushEvent, RemoteWriter, startPush, validateCursorName } from 'rondo/remote-write';
 import {
   CliError,
+  countOption,
   EXIT_FAILURE,
   execute,
   openStore,
@@ -17,6 +19,7 @@ import {
 import type { Command } from '../main.js';
 
 const HELP = `Usage: rondo push <store> --url URL [--tier N] [--every 10s | --once] [--label k=v]... [--name NAME]
+                  [--max-samples N] [--timeout 30s] [--stop-timeout 10s] [--verbose]
 
 Pushes the points of a store to a Prometheus remote-write endpoint (Prometheus with
 --web.enable-remote-write-receiver, VictoriaMetrics, Mimir, Thanos receive, ...). The store is
@@ -39,12 +42,15 @@ Options:
   --stop-timeout D     longest the final push may take: the one at SIGINT/SIGTERM (default 10s),
                        or all of --once (default: no limit); what is left stays for the next run
   --verbose            print retries, pushes that found nothing new, and stack traces
+  -h, --help           show this help
 
 Prints one line per push on stdout: samples, distinct series, duration, and how many samples
 the receiver refused (HTTP 400) if any. A push that finds nothing new prints "nothing new to
 push": always with --once, and with --every only under --verbose (an idle store stays quiet).
-Refused samples, gaps and errors go to stderr. Exit codes: 0 ok, 1 runtime error (e.g. HTTP
-401/403/404, or the receiver still failing at --once or at exit), 2 usage error.
+Refused samples, gaps and errors go to stderr. A second SIGINT or SIGTERM during the final push
+ends it at once (exit 130 or 143); what it did not deliver stays for the next run. Exit codes:
+0 ok, 1 runtime error (e.g. HTTP 401/403/404, or the receiver still failing at --once or at
+exit), 2 usage error.
 
 Example:
   rondo push ./metrics --url http://127.0.0.1:9090/api/v1/write --every 15s --label instance=web1
@@ -62,35 +68,25 @@ const OPTIONS = {
   'stop-timeout': { type: 'string' },
 } as const;
 
-/** Longest delay a Node timer takes (about 24.8 days): "no limit" for --stop-timeout. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-function wholeNumber(
-  cmd: string,
-  what: string,
-  text: string | undefined,
-  fallback: number,
-  min: number,
-): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min)
-    throw usageError(cmd, `${what} must be a whole number ≥ ${min}, got ${JSON.stringify(text)}`);
-  return n;
-}
-
-function duration(cmd: string, what: string, text: string | undefined, fallback: string): string {
-  const value = text ?? fallback;
+/** A duration option that becomes a timer delay, in ms; a usage error naming it when bad. */
+function timerDuration(what: string, text: string | undefined, fallback: string): number {
   try {
-    parseDuration(value, what);
-  } catch {
-    throw usageError(cmd, `${what} must be a duration like 500ms, 10s or 1m, got ${JSON.stringify(value)}`);
+    return parseTimerDuration(text ?? fallback, what);
+  } catch (err) {
+    if (!isRondoError(err)) throw err;
+    throw usageError('push', err.message);
   }
-  return value;
 }
 
-/** Cursor names Store.drain accepts (the rule of packages/rondo/src/cursors.ts). */
-const CURSOR_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** A RemoteWriter's complaint about --url, --timeout or a --label, as a usage error naming the option. */
+function writerUsageError(err: Error): CliError {
+  const message = err.message
+    .replace(/^RemoteWriter timeout:/, '--timeout:')
+    .replace(/^RemoteWriter: url/, '--url')
+    .replace(/^RemoteWriter: external label/, '--label: external label')
+    .replace(/^RemoteWriter: /, '');
+  return usageError('push', message);
+}
 
 /** Hints that differ from the shared ones: push has no tier 'auto'. */
 const PUSH_HINTS = {
@@ -104,44 +100,37 @@ function parseRequest(args: string[]) {
   const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
   const url = v['url'] as string | undefined;
   if (url === undefined) throw usageError('push', 'missing --url');
-  try {
-    const u = new URL(url);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
-  } catch {
-    throw usageError('push', `--url must be an http(s) URL, got ${JSON.stringify(url)}`);
-  }
   if (v['once'] === true && v['every'] !== undefined)
     throw usageError('push', '--every and --once exclude each other');
-  const every = duration('push', '--every', v['every'] as string | undefined, '10s');
-  const timeout = duration('push', '--timeout', v['timeout'] as string | undefined, '30s');
+  const every = timerDuration('--every', v['every'] as string | undefined, '10s');
   const stopText = v['stop-timeout'] as string | undefined;
+  // All of --once may take as long as it needs: "no limit" is the longest a timer waits.
   const stopTimeout =
     stopText === undefined && v['once'] === true
       ? MAX_TIMER_MS
-      : parseDuration(duration('push', '--stop-timeout', stopText, '10s'), '--stop-timeout');
-  if (stopTimeout > MAX_TIMER_MS)
-    throw usageError('push', `--stop-timeout must be at most 24d, got ${JSON.stringify(stopText)}`);
-  const tier = wholeNumber('push', '--tier', v['tier'] as string | undefined, 0, 0);
-  const maxSamples = wholeNumber('push', '--max-samples', v['max-samples'] as string | undefined, 10_000, 1);
+      : timerDuration('--stop-timeout', stopText, '10s');
+  const tier = countOption('push', '--tier', v['tier'] as string | undefined, 0, 0);
+  const maxSamples = countOption('push', '--max-samples', v['max-samples'] as string | undefined, 10_000, 1);
   const name = (v['name'] as string | undefined) ?? 'prometheus';
-  if (!CURSOR_NAME.test(name))
-    throw usageError(
-      'push',
-      `--name ${JSON.stringify(name)} is not a cursor name: use 1-64 characters [A-Za-z0-9_.-], starting with a letter or digit`,
-    );
+  try {
+    validateCursorName(name);
+  } catch (err) {
+    if (!isRondoError(err)) throw err;
+    throw usageError('push', `--name: ${err.message}`);
+  }
   const externalLabels: Record<string, string> = {};
   for (const pair of (v['label'] as string[] | undefined) ?? []) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw usageError('push', `--label must be k=v, got ${JSON.stringify(pair)}`);
-    const label = { [pair.slice(0, eq)]: pair.slice(eq + 1) };
-    try {
-      // The writer's own check (e.g. names starting with __ are reserved), so the rules agree.
-      new RemoteWriter({ url, externalLabels: label });
-    } catch (err) {
-      if (!isRondoError(err)) throw err;
-      throw usageError('push', `--label ${pair}: ${err.message.replace(/^RemoteWriter: /, '')}`);
-    }
-    Object.assign(externalLabels, label);
+    externalLabels[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  // --url, --timeout and the labels are checked by the writer itself, so the rules agree.
+  const timeout = (v['timeout'] as string | undefined) ?? '30s';
+  try {
+    new RemoteWriter({ url, timeout, externalLabels });
+  } catch (err) {
+    if (!isRondoError(err)) throw err;
+    throw writerUsageError(err);
   }
   return {
     dir: dir!,
@@ -172,44 +161,10 @@ function pushFailure(err: PushError): CliError {
   return new CliError(err.code, err.message, EXIT_FAILURE, hint);
 }
 
-/**
- * Counts what the 'pushed' event cannot tell: the distinct series of a push (its batches may
- * repeat a series) and whether a push found nothing at all. Wraps `store.drain`, which startPush
- * calls once per batch and once more to find nothing left.
- */
-function trackDrains(store: Store, onEmptyPush: () => void): { series: Set<number>; reset(): void } {
-  const series = new Set<number>();
-  let drained = 0;
-  const drain = store.drain.bind(store);
-  store.drain = (name, options): DrainBatch => {
-    const batch = drain(name, options);
-    if (batch.samples === 0 && drained === 0) onEmptyPush();
-    for (const s of batch.series) series.add(s.handle);
-    drained += batch.samples;
-    return batch;
-  };
-  return {
-    series,
-    reset() {
-      series.clear();
-      drained = 0;
-    },
-  };
-}
-
 async function run(args: string[]): Promise<number> {
   const req = parseRequest(args);
   const store = openStore(req.dir);
   try {
-    if (!store.schemaList().some((s) => req.tier < s.tiers.length)) {
-      const most = Math.max(...store.schemaList().map((s) => s.tiers.length));
-      throw new CliError(
-        'ERR_RONDO_INVALID_TIER',
-        `no schema of ${req.dir} has tier ${req.tier} (its schemas have tiers 0${most > 1 ? `…${most - 1}` : ''})`,
-        EXIT_FAILURE,
-        PUSH_HINTS.ERR_RONDO_INVALID_TIER,
-      );
-    }
     let fatal: Error | null = null;
     let wake: (() => void) | null = null;
     // Set once the final push (all of --once, or the one at exit) may be under way: its errors
@@ -219,13 +174,13 @@ async function run(args: string[]): Promise<number> {
     const say = (line: string): void => {
       process.stdout.write(`${line}\n`);
     };
-    const drains = trackDrains(store, () => {
-      if (req.once || req.verbose) say(`nothing new to push${final && !req.once ? ' (final)' : ''}`);
-    });
     const onEvent = (e: PushEvent): void => {
       switch (e.type) {
+        case 'nothing':
+          if (req.once || req.verbose) say(`nothing new to push${e.final && !req.once ? ' (final)' : ''}`);
+          break;
         case 'pushed': {
-          const series = drains.series.size;
+          const { series } = e;
           const ms = `in ${Math.round(e.durationMs)} ms${e.final ? ' (final)' : ''}`;
           if (e.samples === 0 && refused > 0)
             say(`pushed nothing: the receiver refused all ${refused} samples of ${series} series ${ms}`);
@@ -233,7 +188,6 @@ async function run(args: string[]): Promise<number> {
             say(
               `pushed ${e.samples} samples, ${series} series ${ms}${refused > 0 ? `; ${refused} refused` : ''}`,
             );
-          drains.reset();
           refused = 0;
           break;
         }
@@ -255,12 +209,10 @@ async function run(args: string[]): Promise<number> {
             );
           break;
         case 'error':
-          drains.reset();
           refused = 0;
           if (!final) process.stderr.write(`rondo push: push failed, will retry: ${e.error.message}\n`);
           break;
         case 'fatal':
-          drains.reset();
           refused = 0;
           fatal = e.error;
           wake?.();
@@ -284,18 +236,38 @@ async function run(args: string[]): Promise<number> {
       // The pusher's timer is unreferenced: keep the process alive until a signal or a fatal error.
       const keepAlive = setInterval(() => {}, 1 << 30);
       await new Promise<void>((resolve) => {
-        wake = resolve;
-        if (fatal !== null) resolve();
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
+        const done = (): void => {
+          process.off('SIGINT', done);
+          process.off('SIGTERM', done);
+          resolve();
+        };
+        wake = done;
+        process.on('SIGINT', done);
+        process.on('SIGTERM', done);
+        if (fatal !== null) done();
       });
       clearInterval(keepAlive);
     }
     final = true;
+    // A second signal during the final push ends it at once: what it did not deliver (and commit)
+    // stays in the store for the next run.
+    const interrupt = (signal: NodeJS.Signals): void => {
+      process.stderr.write(
+        `rondo push: ${signal} during the final push: exiting now; what was not delivered stays for the next run\n`,
+      );
+      process.exit(128 + constants.signals[signal]);
+    };
+    if (!req.once) {
+      process.once('SIGINT', interrupt);
+      process.once('SIGTERM', interrupt);
+    }
     try {
       await pusher.stop();
     } catch (err) {
       throw err instanceof PushError ? pushFailure(err) : err;
+    } finally {
+      process.off('SIGINT', interrupt);
+      process.off('SIGTERM', interrupt);
     }
     return 0;
   } finally {

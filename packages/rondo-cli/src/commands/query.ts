@@ -14,6 +14,7 @@ import {
   Output,
   openStore,
   parseCommandArgs,
+  parseCount,
   positionals,
   usageError,
   useColour,
@@ -136,10 +137,8 @@ function parseRequest(args: string[]): Request {
   if (start !== undefined && end !== undefined && start >= end)
     throw usageError('query', `--start (${formatTime(start)}) must be before --end (${formatTime(end)})`);
   const tierText = v['tier'] ?? 'auto';
-  let tier: number | 'auto';
-  if (tierText === 'auto') tier = 'auto';
-  else if (/^\d+$/.test(tierText)) tier = Number(tierText);
-  else
+  const tier = tierText === 'auto' ? 'auto' : parseCount(tierText);
+  if (tier === null)
     throw usageError(
       'query',
       `--tier must be auto or a tier number (0, 1, …), got ${JSON.stringify(tierText)}`,
