@@ -99,3 +99,25 @@ test('a store path that cannot be created is ERR_RONDO_IO naming it', () => {
     );
   }
 });
+
+test('newestEnd() is the end of the newest tier-0 slot over all schemas, for writers and readers', () => {
+  const dir = join(tmp, 'newest-end');
+  const store = Store.open(dir, {
+    schemas: [
+      { name: 'a', match: { s: 'a' }, maxSeries: 2, tiers: [{ interval: '1s', retention: '1m' }] },
+      { name: 'b', maxSeries: 2, tiers: [{ interval: '10s', retention: '10m' }] },
+    ],
+  });
+  assert.equal(store.newestEnd(), null);
+  const a = store.register('x', { s: 'a' });
+  const b = store.register('y');
+  store.record(a, 1, 1_700_000_001_500);
+  store.record(b, 1, 1_700_000_000_000);
+  assert.equal(store.newestEnd(), 1_700_000_010_000, "b's 10 s slot ends last");
+  store.record(a, 1, 1_700_000_012_000);
+  const reader = Store.open(dir, { readOnly: true });
+  assert.equal(reader.newestEnd(), 1_700_000_013_000);
+  assert.equal(reader.newestEnd(5), null, 'no schema has tier 5');
+  reader.close();
+  store.close();
+});

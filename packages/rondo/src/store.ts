@@ -607,6 +607,23 @@ export class Store {
     );
   }
 
+  /**
+   * End (exclusive, ms) of the newest slot written in `tier` (default 0) over all schemas that
+   * have it, or null when none has data: "now" as far as the store is concerned. Cheap: reads
+   * one header field per schema.
+   */
+  newestEnd(tier = 0): number | null {
+    this.checkOpen();
+    let end: number | null = null;
+    for (const set of this.sets) {
+      const ring = set.rings[tier];
+      if (ring === undefined) continue;
+      const newest = this.readOnly ? ring.refreshNewest() : ring.newest;
+      if (newest !== 0) end = Math.max(end ?? 0, (newest + 1) * ring.intervalMs);
+    }
+    return end;
+  }
+
   /** Counters since open. */
   stats(): StoreStats {
     this.checkOpen();

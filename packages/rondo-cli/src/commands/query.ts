@@ -160,12 +160,8 @@ function timeWindow(store: Store, req: Request): { start?: number; end?: number 
   if (end === undefined) {
     if (req.range === null) return {};
     // The store's newest point: the end of the newest tier-0 slot over all schemas.
-    let newestEnd: number | undefined;
-    for (const schema of store.info().schemas) {
-      const t0 = schema.tiers[0]!;
-      if (t0.newest !== null) newestEnd = Math.max(newestEnd ?? 0, t0.newest + t0.interval);
-    }
-    if (newestEnd === undefined) return {};
+    const newestEnd = store.newestEnd(0);
+    if (newestEnd === null) return {};
     end = newestEnd;
   }
   return req.range === null ? { end } : { start: end - req.range, end };
