@@ -2,10 +2,10 @@
 // The model follows the specification literally (a window is computed from all its points, tier k
 // from the reference tier k-1), so it shares no code with tiers.ts / consolidate.ts.
 import assert from 'node:assert/strict';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Consolidation, SchemaConfig } from '../schema.js';
 import type { Store } from '../store.js';
+import { Child } from './helpers.js';
 
 /** The six consolidation functions. */
 export const FUNCTIONS: readonly Consolidation[] = ['avg', 'min', 'max', 'last', 'sum', 'count'];
@@ -211,66 +211,8 @@ export function crashPoints(seq: readonly CrashPoint[]): Map<number, number>[] {
 }
 
 /** A compiled fixture (`consolidation-<name>.js` next to this file) running as a child process. */
-export class Fixture {
-  /** The process. */
-  readonly proc: ChildProcessWithoutNullStreams;
-  /** Every complete stdout line so far. */
-  readonly lines: string[] = [];
-  /** Everything written to stderr. */
-  stderr = '';
-  /** Resolves with the exit code and signal. */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private partial = '';
-  private waiters: (() => void)[] = [];
-  private done = false;
-
+export class Fixture extends Child {
   constructor(name: string, args: readonly string[]) {
-    const script = fileURLToPath(new URL(`./consolidation-${name}.js`, import.meta.url));
-    this.proc = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      const parts = (this.partial + chunk).split('\n');
-      this.partial = parts.pop()!;
-      this.lines.push(...parts);
-      this.wake();
-    });
-    this.proc.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stderr += chunk;
-    });
-    this.exited = new Promise((resolve) => {
-      this.proc.on('exit', (code, signal) => {
-        this.done = true;
-        this.wake();
-        resolve({ code, signal });
-      });
-    });
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  /** Waits for the `n`-th stdout line (0-based) starting with `prefix`; fails on exit or timeout. */
-  async waitFor(prefix: string, timeoutMs = 15_000, n = 0): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.lines.filter((l) => l.startsWith(prefix));
-      if (found.length > n) return found[n]!;
-      if (this.done) assert.fail(`fixture exited before printing "${prefix}": ${this.stderr}`);
-      const left = deadline - Date.now();
-      if (left <= 0) assert.fail(`fixture did not print "${prefix}" within ${timeoutMs} ms: ${this.stderr}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-
-  /** SIGKILLs the process (when still running) and waits for it to exit. */
-  async kill(): Promise<void> {
-    if (!this.done) this.proc.kill('SIGKILL');
-    await this.exited;
+    super(args, fileURLToPath(new URL(`./consolidation-${name}.js`, import.meta.url)));
   }
 }

@@ -77,8 +77,9 @@ export class Child {
   private exitedNow = false;
   private wake: (() => void)[] = [];
 
-  constructor(args: string[]) {
-    this.proc = spawn(process.execPath, [CHILD_SCRIPT, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** Runs `script` (default: the compiled child.ts) with `args` under this Node. */
+  constructor(args: readonly string[], script: string = CHILD_SCRIPT) {
+    this.proc = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       const parts = (this.partial + chunk).split('\n');
       this.partial = parts.pop()!;
@@ -101,12 +102,12 @@ export class Child {
     for (const w of this.wake.splice(0)) w();
   }
 
-  /** Waits for a stdout line starting with `prefix` and returns it; fails on exit or timeout. */
-  async waitFor(prefix: string, timeoutMs = 15_000): Promise<string> {
+  /** Waits for the `n`-th stdout line (0-based) starting with `prefix`; fails on exit or timeout. */
+  async waitFor(prefix: string, timeoutMs = 15_000, n = 0): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const line = this.lines.find((l) => l.startsWith(prefix));
-      if (line !== undefined) return line;
+      const found = this.lines.filter((l) => l.startsWith(prefix));
+      if (found.length > n) return found[n]!;
       if (this.exitedNow) assert.fail(`child exited before printing "${prefix}": ${this.stderr}`);
       const left = deadline - Date.now();
       if (left <= 0) assert.fail(`child did not print "${prefix}" within ${timeoutMs} ms: ${this.stderr}`);
