@@ -1,4 +1,4 @@
-import { OFFSET, type Slab } from './slab.js';
+import { OFFSET, type Slab, storeU64 } from './slab.js';
 import { nsHigh, nsLow, splitNs } from './timestamp.js';
 
 /** Points of one series read from a ring, oldest first. */
@@ -9,7 +9,6 @@ export interface RingPoints {
   values: Float64Array;
 }
 
-const NEWEST_WORD = OFFSET.newestSlot / 4;
 const GENERATION_WORD = OFFSET.generation / 4;
 /** Index of the newest slot in {@link Ring.state}. */
 export const S_NEWEST = 0;
@@ -143,13 +142,10 @@ export class Ring {
 
   /** Sets the newest slot to io[0], in memory and in the header. */
   private publishNewest(): void {
-    const n = this.io[0]!;
-    this.state[S_NEWEST] = n;
-    const h = this.slab.header;
-    // Low word first: a writer killed between the two stores leaves a value below the new one
-    // (never above), which recover() then raises to the stamped slot. Readers use the seqlock.
-    h[NEWEST_WORD] = n >>> 0;
-    h[NEWEST_WORD + 1] = Math.floor(n / 4294967296);
+    this.state[S_NEWEST] = this.io[0]!;
+    // A torn value is below the new one, which recover() raises to the stamped slot; readers
+    // read it under the seqlock.
+    storeU64(this.slab, OFFSET.newestSlot, this.state, S_NEWEST);
   }
 
   /** Computes the timestamp words of slot io[0] into words[1] (low) and words[2] (high). */

@@ -130,6 +130,18 @@ function readU64(words: Uint32Array, offset: number): number {
 }
 
 /**
+ * Stores `from[k]` into the u64 header field at `offset` (writer only): low word first, so a
+ * writer killed between the two stores leaves a value below the new one, never above (recovery
+ * and the seqlock rely on that). The value comes from a typed array so that no double crosses
+ * a call V8 may not inline (that would allocate on the slot-advance path).
+ */
+export function storeU64(slab: Slab, offset: number, from: Float64Array, k: number): void {
+  const value = from[k]!;
+  slab.header[offset / 4] = value >>> 0;
+  slab.header[offset / 4 + 1] = Math.floor(value / 4294967296);
+}
+
+/**
  * One mapped slab file: the header words and the two columns, with typed views over the
  * mapping. Readers map it read-only; only the writer calls the mutating methods.
  */

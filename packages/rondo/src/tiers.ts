@@ -1,7 +1,7 @@
 import { FN_CODE, foldColumn, minKnown } from './consolidate.js';
 import { mod, Ring, S_WRITES } from './ring.js';
 import type { Schema } from './schema.js';
-import { OFFSET, type Slab } from './slab.js';
+import { OFFSET, type Slab, storeU64 } from './slab.js';
 import { splitNs } from './timestamp.js';
 
 /** Counters of one schema's tiers, summed into Store.stats(). */
@@ -20,11 +20,6 @@ export interface TierCounters {
  * true value, which only makes the next consolidation redo windows it could skip; a value torn
  * ahead (by 2^32 slots, with sub-second intervals) would make windows look final that are not.
  */
-function storeU64(slab: Slab, offset: number, from: Float64Array, k: number): void {
-  const value = from[k]!;
-  slab.header[offset / 4] = value >>> 0;
-  slab.header[offset / 4 + 1] = Math.floor(value / 4294967296);
-}
 
 /**
  * The rings of one schema, fine to coarse, and the consolidation cascade between them.

@@ -8,22 +8,20 @@ const TWO_20 = 1048576;
 /** Largest whole ms whose ns value fits the u64 timestamp column (2^64 ns is in the year 2554). */
 export const MAX_TIMESTAMP_MS = 18_446_744_073_709;
 
-/** Low u32 of `ms × 10^6` for a whole `ms` below 2^53. */
+const scratch = new Float64Array(3);
+
+/** Low u32 of `ms × 10^6` for a whole `ms` below 2^53 (see {@link splitNs}). */
 export function nsLow(ms: number): number {
-  const h = Math.floor(ms / TWO_20);
-  const l = ms - h * TWO_20;
-  const a = h * 1e6; // < 2^53
-  const aLow = a % 4096;
-  return (aLow * TWO_20 + l * 1e6) % TWO_32;
+  scratch[0] = ms;
+  splitNs(scratch);
+  return scratch[1]!;
 }
 
 /** High u32 of `ms × 10^6` for a whole `ms` up to MAX_TIMESTAMP_MS (beyond, the result exceeds u32). */
 export function nsHigh(ms: number): number {
-  const h = Math.floor(ms / TWO_20);
-  const l = ms - h * TWO_20;
-  const a = h * 1e6;
-  const aLow = a % 4096;
-  return Math.floor(a / 4096) + Math.floor((aLow * TWO_20 + l * 1e6) / TWO_32);
+  scratch[0] = ms;
+  splitNs(scratch);
+  return scratch[2]!;
 }
 
 /**
