@@ -5,8 +5,7 @@
  * Exit codes: 0 success, 1 runtime error (anything that depends on the store or the system),
  * 2 usage error (anything wrong with the command line itself, found before a store is opened).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isRondoError, Store, storeExists } from 'rondo';
 
@@ -217,16 +216,6 @@ export function openStore(dir: string): Store {
     );
   }
   return Store.open(dir, { readOnly: true });
-}
-
-/** The pid the writer wrote into LOCK, or null (only meaningful while a writer is active). */
-export function writerPid(dir: string): number | null {
-  try {
-    const pid = Number.parseInt(readFileSync(join(dir, 'LOCK'), 'utf8'), 10);
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
-  } catch {
-    return null;
-  }
 }
 
 /**

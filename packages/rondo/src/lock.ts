@@ -1,4 +1,4 @@
-import { closeSync, existsSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { RondoError } from './errors.js';
 import { LOCK_FILE } from './metadata.js';
@@ -71,5 +71,16 @@ export function writerActive(dir: string): boolean {
     return false;
   } finally {
     closeSync(fd);
+  }
+}
+
+/** The pid the writer wrote into its lock file, or null when no writer holds the store now. */
+export function writerPid(dir: string): number | null {
+  if (!writerActive(dir)) return null;
+  try {
+    const pid = Number.parseInt(readFileSync(join(dir, LOCK_FILE), 'utf8'), 10);
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
   }
 }

@@ -6,7 +6,7 @@ import { type DrainBatch, type DrainOptions, drainStore } from './drain.js';
 import { type Duration, parseTimerDuration } from './duration.js';
 import { RondoError } from './errors.js';
 import { type Labels, normalizeSeries, seriesKey } from './labels.js';
-import { acquireWriterLock, releaseWriterLock, writerActive } from './lock.js';
+import { acquireWriterLock, releaseWriterLock, writerActive, writerPid } from './lock.js';
 import { metadataExists, metadataPath, readMetadata, type SeriesRecord, writeMetadata } from './metadata.js';
 import { type Ring, S_END, S_START, S_WRITES } from './ring.js';
 import {
@@ -47,6 +47,8 @@ export interface QueryOptions {
 export interface QueryResult {
   /** Tier the points come from. */
   tier: number;
+  /** Slot width of that tier, ms. */
+  interval: number;
   /** True when the tier's retention reaches back to `start` (always true without a start). */
   covered: boolean;
   /** Aligned slot start times, ms. */
@@ -115,6 +117,8 @@ export interface StoreInfo {
   readOnly: boolean;
   /** Whether a writer holds the store now (this one included). */
   writerActive: boolean;
+  /** Process id of the writer holding the store (this process for a writer), or null. */
+  writerPid: number | null;
   /** Schemas in configuration order. */
   schemas: SchemaInfo[];
   /** Series registered in all schemas. */
@@ -515,7 +519,7 @@ export class Store {
     const from = start === undefined ? 0 : Math.ceil(start / ring.intervalMs);
     const to = end === undefined ? newest : Math.ceil(end / ring.intervalMs) - 1;
     const points = ring.read(column, from, to, newest, this.readOnly);
-    return { tier, covered, timestamps: points.timestamps, values: points.values };
+    return { tier, interval: ring.intervalMs, covered, timestamps: points.timestamps, values: points.values };
   }
 
   /** The series registered, in handle order (readers include those added since they opened). */
@@ -581,6 +585,7 @@ export class Store {
       dir: this.dir,
       readOnly: this.readOnly,
       writerActive: !this.readOnly || writerActive(this.dir),
+      writerPid: this.readOnly ? writerPid(this.dir) : process.pid,
       schemas,
       seriesCount: this.records.length,
       totalBytes,
@@ -765,4 +770,4 @@ function invalidTimestamp(t: unknown, set?: TierSet): RondoError {
 
 /** Re-exported for the CLI: whether a writer holds the store in `dir`. */
 /** Whether `dir` holds a store (its `rondo.json` exists). */
-export { metadataExists as storeExists, writerActive };
+export { metadataExists as storeExists, writerActive, writerPid };

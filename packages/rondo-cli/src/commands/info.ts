@@ -1,6 +1,6 @@
 /** `rondo info`: what a store holds — schemas, tiers, series, bytes, and whether a writer is active. */
 import { formatDuration, formatSeries, type SeriesInfo, type StoreInfo } from 'rondo';
-import { execute, Output, openStore, parseCommandArgs, positionals, writerPid } from '../cli.js';
+import { execute, Output, openStore, parseCommandArgs, positionals } from '../cli.js';
 import type { Command } from '../main.js';
 import { formatBytes, formatTime, table } from '../text.js';
 
@@ -21,16 +21,15 @@ Example:
   rondo info ./metrics --json | jq '.schemas[0].tiers[0].newest'
 `;
 
-/** The --json document: StoreInfo plus the series list and the writer's pid. */
+/** The --json document: StoreInfo plus the series list. */
 export interface InfoDocument extends StoreInfo {
-  /** Pid of the process holding the writer lock, when one does. */
-  writerPid: number | null;
   /** Registered series in handle order. */
   series: SeriesInfo[];
 }
 
-function humanInfo(info: StoreInfo, series: SeriesInfo[], pid: number | null): string[] {
+function humanInfo(info: StoreInfo, series: SeriesInfo[]): string[] {
   const out: string[] = [];
+  const pid = info.writerPid;
   const writer = info.writerActive ? `active${pid !== null ? ` (pid ${pid})` : ''}` : 'none';
   out.push(
     ...table([
@@ -95,13 +94,12 @@ export const command: Command = {
       } finally {
         store.close();
       }
-      const pid = info.writerActive ? writerPid(dir!) : null;
       const out = new Output();
       if (parsed.values['json']) {
-        const doc: InfoDocument = { ...info, writerPid: pid, series };
+        const doc: InfoDocument = { ...info, series };
         await out.line(JSON.stringify(doc, null, 2));
       } else {
-        for (const line of humanInfo(info, series, pid)) await out.line(line);
+        for (const line of humanInfo(info, series)) await out.line(line);
       }
       await out.flush();
       return 0;

@@ -3,9 +3,12 @@ import {
   formatDuration,
   formatSeries,
   isRondoError,
+  type Matcher,
+  parseSelector,
   type QueryResult,
   type SeriesInfo,
   type Store,
+  selectorMatches,
 } from 'rondo';
 import {
   CliError,
@@ -21,7 +24,6 @@ import {
 } from '../cli.js';
 import type { Command } from '../main.js';
 import { plot } from '../plot.js';
-import { type Matcher, matches, parseSelector, SelectorError } from '../selector.js';
 import { csvField, formatTime, formatValue, table } from '../text.js';
 import { parseRange, parseTime } from '../time.js';
 
@@ -103,7 +105,7 @@ function parseRequest(args: string[]): Request {
   try {
     matchers = parseSelector(selector!);
   } catch (err) {
-    if (err instanceof SelectorError) throw usageError('query', err.message);
+    if (isRondoError(err, 'ERR_RONDO_INVALID_SELECTOR')) throw usageError('query', err.message);
     throw err;
   }
   let range: number | null;
@@ -237,14 +239,13 @@ export const command: Command = {
       let win: { start?: number; end?: number };
       try {
         const all = store.series();
-        const selected = all.filter((s) => matches(req.matchers, s.name, s.labels));
+        const selected = all.filter((s) => selectorMatches(req.matchers, s.name, s.labels));
         if (selected.length === 0) throw noMatch(req, all);
         win = timeWindow(store, req);
-        const schemas = new Map(store.schemaList().map((s) => [s.name, s]));
         // Query everything before printing, so an error (a tier one schema lacks) prints alone.
         found = selected.map((series) => {
           const result = store.query(series.handle, { start: win.start, end: win.end, tier: req.tier });
-          return { series, result, interval: schemas.get(series.schema)!.tiers[result.tier]!.interval };
+          return { series, result, interval: result.interval };
         });
       } finally {
         store.close();

@@ -7,6 +7,7 @@
  * (and `.` matches a line break), `{}` matches every series. Bare names may also contain `.`
  * because rondo metric names often do.
  */
+import { RondoError } from './errors.js';
 
 /** A matcher operator. */
 export type MatchOp = '=' | '!=' | '=~' | '!~';
@@ -23,12 +24,9 @@ export interface Matcher {
   regex?: RegExp;
 }
 
-/** Thrown for a selector that cannot be parsed; the message names the position. */
-export class SelectorError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SelectorError';
-  }
+/** A selector that cannot be parsed: ERR_RONDO_INVALID_SELECTOR, the message names the position. */
+function selectorError(message: string): RondoError {
+  return new RondoError('ERR_RONDO_INVALID_SELECTOR', message);
 }
 
 const NAME_START = /[A-Za-z_:]/;
@@ -43,11 +41,11 @@ const ESCAPES: Record<string, string> = {
   '`': '`',
 };
 
-/** Parses a selector into matchers (the metric name first, when given). */
+/** Parses a selector into matchers (the metric name first, when given); ERR_RONDO_INVALID_SELECTOR when malformed. */
 export function parseSelector(text: string): Matcher[] {
   let i = 0;
   const fail = (what: string): never => {
-    throw new SelectorError(`bad selector ${JSON.stringify(text)}: ${what} at position ${i + 1}`);
+    throw selectorError(`bad selector ${JSON.stringify(text)}: ${what} at position ${i + 1}`);
   };
   const skipSpace = (): void => {
     while (i < text.length && /\s/.test(text[i]!)) i++;
@@ -134,12 +132,16 @@ function compile(label: string, op: MatchOp, value: string): Matcher {
   try {
     return { label, op, value, regex: new RegExp(`^(?:${value})$`, 's') };
   } catch (err) {
-    throw new SelectorError(`bad regex ${JSON.stringify(value)} for ${label}: ${(err as Error).message}`);
+    throw selectorError(`bad regex ${JSON.stringify(value)} for ${label}: ${(err as Error).message}`);
   }
 }
 
 /** True when a series with this name and labels satisfies every matcher. */
-export function matches(matchers: readonly Matcher[], name: string, labels: Record<string, string>): boolean {
+export function selectorMatches(
+  matchers: readonly Matcher[],
+  name: string,
+  labels: Record<string, string>,
+): boolean {
   for (const m of matchers) {
     const v = m.label === '__name__' ? name : (labels[m.label] ?? '');
     let ok: boolean;
