@@ -128,7 +128,7 @@ function recordTimed(
   for (let b = 0; b < batches; b++) {
     const start = performance.now();
     for (let r = 0; r < rounds; r++) {
-      const now = clock[0]!;
+      const now: number = clock[0]!;
       for (let i = 0; i < series; i++) store.record(handles[i]!, values[i]! + r, now);
       clock[0] = now + 1000;
     }
@@ -148,7 +148,7 @@ function recordPlain(
   const series = handles.length;
   clock[0] = t;
   for (let r = 0; r < rounds; r++) {
-    const now = clock[0]!;
+    const now: number = clock[0]!;
     for (let i = 0; i < series; i++) store.record(handles[i]!, values[i]! + (r & 1023), now);
     clock[0] = now + 1000;
   }
