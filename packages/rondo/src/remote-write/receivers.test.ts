@@ -1,49 +1,20 @@
 // End to end against real receivers: a store pushed into Prometheus (remote-write receiver) and
 // VictoriaMetrics on loopback ports, every point read back through their HTTP APIs. The binaries
-// come from Debian (`apt-get install -y prometheus victoria-metrics`); without them the test fails
-// unless RONDO_SKIP_RECEIVERS=1.
+// come from Debian (`apt-get install -y prometheus victoria-metrics`); without them the tests are
+// skipped with a notice (a failure under RONDO_REQUIRE_ALL=1, as in CI).
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { freePort, hasCommand, needs, type ServerProcess, startServer } from 'rondo-testkit';
 import { Store } from '../store.js';
 import { startPush } from './push.js';
 import { bisectBudget, RemoteWriter } from './writer.js';
 
-const skip = process.env['RONDO_SKIP_RECEIVERS'] === '1';
-
-function have(bin: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-async function waitReady(url: string, proc: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`${url}: exited with ${proc.exitCode}: ${log()}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} not ready after 20 s: ${log()}`);
-}
-
 interface Receiver {
   base: string;
-  proc: ChildProcess;
+  server: ServerProcess;
   dir: string;
 }
 
@@ -65,23 +36,13 @@ async function startReceiver(kind: 'prometheus' | 'victoria-metrics'): Promise<R
     args = [`-storageDataPath=${join(dir, 'data')}`, `-httpListenAddr=127.0.0.1:${port}`];
     ready = '/health';
   }
-  const proc = spawn(kind, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  proc.stdout!.on('data', (d) => (log = (log + d).slice(-4000)));
-  proc.stderr!.on('data', (d) => (log = (log + d).slice(-4000)));
   const base = `http://127.0.0.1:${port}`;
-  await waitReady(base + ready, proc, () => log);
-  return { base, proc, dir };
+  return { base, server: await startServer(kind, args, base + ready), dir };
 }
 
 async function stopReceiver(r: Receiver | undefined): Promise<void> {
   if (!r) return;
-  if (r.proc.exitCode === null) {
-    const exited = new Promise((res) => r.proc.once('exit', res));
-    r.proc.kill('SIGTERM');
-    await Promise.race([exited, new Promise((res) => setTimeout(res, 5000))]);
-    if (r.proc.exitCode === null) r.proc.kill('SIGKILL');
-  }
+  await r.server.stop();
   rmSync(r.dir, { recursive: true, force: true });
 }
 
@@ -121,17 +82,17 @@ function key(metric: Record<string, string>, t: number): string {
   return `${__name__}{${lbl}}@${t}`;
 }
 
-describe('push into real receivers', { skip: skip ? 'RONDO_SKIP_RECEIVERS=1' : false }, () => {
+const receivers = needs(
+  'prometheus and victoria-metrics',
+  hasCommand('prometheus') && hasCommand('victoria-metrics'),
+  'apt-get install -y prometheus victoria-metrics',
+);
+
+describe('push into real receivers', receivers, () => {
   let prom: Receiver | undefined;
   let vm: Receiver | undefined;
 
   before(async () => {
-    const missing = ['prometheus', 'victoria-metrics'].filter((b) => !have(b));
-    if (missing.length > 0) {
-      throw new Error(
-        `${missing.join(' and ')} not found: install them with \`apt-get update && apt-get install -y prometheus victoria-metrics\` (CI does), or set RONDO_SKIP_RECEIVERS=1 to skip these tests`,
-      );
-    }
     [prom, vm] = await Promise.all([startReceiver('prometheus'), startReceiver('victoria-metrics')]);
   });
 

@@ -1,0 +1,277 @@
+/**
+ * The shared helpers of rondo's tests, for every package: temporary directories, error-code
+ * assertions, child processes with line-wise output, free ports, and real tools (servers,
+ * browsers, QEMU) that a test needs, skipped with a visible notice when absent.
+ * It imports nothing from rondo, so every package's tests can use it.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+
+/** An aligned, realistic epoch time in ms (2023-11-14T22:13:20Z) that tests build times from. */
+export const T0 = 1_700_000_000_000;
+
+/** A fresh empty directory under os.tmpdir(); remove it with {@link removeDir}. */
+export function tempDir(prefix = 'test'): string {
+  return mkdtempSync(join(tmpdir(), `rondo-${prefix}-`));
+}
+
+/** Removes a directory made by {@link tempDir}. */
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * For a test file: returns a maker of fresh temp directories (named `rondo-<prefix>-…`), all
+ * removed after the file's tests have run. Call it at the top level of the file.
+ */
+export function scratchDirs(prefix: string): () => string {
+  const dirs: string[] = [];
+  after(() => {
+    for (const d of dirs.splice(0)) removeDir(d);
+  });
+  return () => {
+    const d = tempDir(prefix);
+    dirs.push(d);
+    return d;
+  };
+}
+
+/** The shape of a rondo error, checked without importing rondo. */
+interface CodedError extends Error {
+  code: string;
+}
+
+/** Asserts that `err` is a RondoError with `code` (and a message matching `message`); returns it. */
+export function assertCode(err: unknown, code: string, message?: RegExp): CodedError {
+  assert.ok(err instanceof Error, `expected a RondoError ${code}, got ${String(err)}`);
+  assert.equal(err.name, 'RondoError', `expected a RondoError ${code}, got ${err.name}: ${err.message}`);
+  const coded = err as CodedError;
+  assert.equal(coded.code, code, `expected ${code}, got ${coded.code}: ${coded.message}`);
+  if (message) assert.match(coded.message, message);
+  return coded;
+}
+
+/** Asserts that `fn` throws a RondoError with `code` (and a matching message); returns the error. */
+export function throwsCode(fn: () => unknown, code: string, message?: RegExp): CodedError {
+  try {
+    fn();
+  } catch (err) {
+    return assertCode(err, code, message);
+  }
+  return assert.fail(`expected ${code}, but nothing was thrown`);
+}
+
+/** Asserts that `promise` rejects with a RondoError with `code`; resolves to the error. */
+export async function rejectsCode(
+  promise: Promise<unknown>,
+  code: string,
+  message?: RegExp,
+): Promise<CodedError> {
+  try {
+    await promise;
+  } catch (err) {
+    return assertCode(err, code, message);
+  }
+  return assert.fail(`expected ${code}, but the promise resolved`);
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A TCP port that was free on 127.0.0.1 a moment ago. */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+/** True when `command` is on the PATH (or is an existing absolute path). */
+export function hasCommand(command: string): boolean {
+  if (command.startsWith('/')) return existsSync(command);
+  return spawnSync('sh', ['-c', `command -v "$1"`, 'sh', command], { stdio: 'ignore' }).status === 0;
+}
+
+/** True when CI asked that nothing be skipped (`RONDO_REQUIRE_ALL=1`). */
+export const REQUIRE_ALL = process.env['RONDO_REQUIRE_ALL'] === '1';
+
+/**
+ * Test options for tests that need a real tool (a server, a browser, QEMU): when `available`
+ * is false they are skipped with a visible notice naming what to install; under
+ * `RONDO_REQUIRE_ALL=1` (CI) a missing tool is a failing test instead, so nothing skips silently.
+ */
+export function needs(what: string, available: boolean, install: string): { skip: string | false } {
+  if (available) return { skip: false };
+  const notice = `${what}: not available here (${install})`;
+  if (REQUIRE_ALL) {
+    test(`${what}: required under RONDO_REQUIRE_ALL=1`, () => {
+      assert.fail(`${notice}; RONDO_REQUIRE_ALL=1 forbids skipping`);
+    });
+  } else {
+    process.stderr.write(`# SKIP: ${notice}\n`);
+  }
+  return { skip: notice };
+}
+
+/** {@link needs} for a command on the PATH, e.g. `needsCommand('prometheus', 'apt-get install prometheus')`. */
+export function needsCommand(command: string, install: string): { skip: string | false } {
+  return needs(command, hasCommand(command), install);
+}
+
+/** Polls `url` until it answers 2xx; fails when `proc` exits first or after `timeoutMs`. */
+export async function waitForHttp(
+  url: string,
+  proc?: { exitCode: number | null },
+  log: () => string = () => '',
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc && proc.exitCode !== null)
+      assert.fail(`${url}: the server exited with ${proc.exitCode}: ${log()}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  assert.fail(`${url} did not answer within ${timeoutMs} ms: ${log()}`);
+}
+
+/** A child process with its stdout split into lines that tests can wait for. */
+export class Child {
+  /** The process. */
+  readonly proc: ChildProcessWithoutNullStreams;
+  /** Every stdout line so far. */
+  readonly lines: string[] = [];
+  /** Everything written to stderr (shown when the child fails). */
+  stderr = '';
+  /** Resolves with the exit code and signal. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private partial = '';
+  private exitedNow = false;
+  private wake: (() => void)[] = [];
+
+  /** Runs `node script ...args` under this Node (or `command ...args` when `command` is given). */
+  constructor(
+    script: string,
+    args: readonly string[] = [],
+    options: { command?: string; env?: NodeJS.ProcessEnv } = {},
+  ) {
+    const command = options.command ?? process.execPath;
+    const argv = options.command ? args : [script, ...args];
+    this.proc = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
+    this.proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      const parts = (this.partial + chunk).split('\n');
+      this.partial = parts.pop() ?? '';
+      this.lines.push(...parts);
+      this.notify();
+    });
+    this.proc.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+    });
+    this.exited = new Promise((resolve) => {
+      this.proc.on('exit', (code, signal) => {
+        this.exitedNow = true;
+        this.notify();
+        resolve({ code, signal });
+      });
+    });
+  }
+
+  /** Process id. */
+  get pid(): number {
+    return this.proc.pid ?? -1;
+  }
+
+  private notify(): void {
+    for (const w of this.wake.splice(0)) w();
+  }
+
+  /** Waits for the `n`-th stdout line (0-based) starting with `prefix`; fails on exit or timeout. */
+  async waitFor(prefix: string, timeoutMs = 15_000, n = 0): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.lines.filter((l) => l.startsWith(prefix));
+      const hit = found[n];
+      if (hit !== undefined) return hit;
+      if (this.exitedNow) assert.fail(`child exited before printing "${prefix}": ${this.stderr}`);
+      const left = deadline - Date.now();
+      if (left <= 0) assert.fail(`child did not print "${prefix}" within ${timeoutMs} ms: ${this.stderr}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wake.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Sends `signal` (default SIGKILL) if still running and waits for the exit. */
+  async kill(
+    signal: NodeJS.Signals = 'SIGKILL',
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (!this.exitedNow) this.proc.kill(signal);
+    return this.exited;
+  }
+
+  /** Closes the child's stdin (children that wait for it then close the store and exit) and waits. */
+  async finish(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    this.proc.stdin.end();
+    return this.exited;
+  }
+}
+
+/** A server process started by {@link startServer}. */
+export interface ServerProcess {
+  /** The process. */
+  readonly proc: import('node:child_process').ChildProcess;
+  /** The last 8 KiB of its stdout and stderr. */
+  log(): string;
+  /** SIGTERM, then SIGKILL after 5 s; resolves once it exited. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `command args` (a real server: Prometheus, VictoriaMetrics, …) and resolves once
+ * `readyUrl` answers 2xx; kills it and fails when it exits first or is not ready in time.
+ */
+export async function startServer(
+  command: string,
+  args: readonly string[],
+  readyUrl: string,
+): Promise<ServerProcess> {
+  const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const keep = (d: Buffer): void => {
+    log = (log + d.toString('utf8')).slice(-8192);
+  };
+  proc.stdout.on('data', keep);
+  proc.stderr.on('data', keep);
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+  try {
+    await waitForHttp(readyUrl, proc, () => log);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { proc, log: () => log, stop };
+}
