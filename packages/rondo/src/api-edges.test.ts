@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { RondoError, Store } from './index.js';
+import { throwsCode } from './test-fixtures/helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'rondo-edges-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -117,7 +118,10 @@ test('newestEnd() is the end of the newest tier-0 slot over all schemas, for wri
   store.record(a, 1, 1_700_000_012_000);
   const reader = Store.open(dir, { readOnly: true });
   assert.equal(reader.newestEnd(), 1_700_000_013_000);
-  assert.equal(reader.newestEnd(5), null, 'no schema has tier 5');
+  throwsCode(() => reader.newestEnd(5), 'ERR_RONDO_INVALID_TIER');
+  assert.equal(reader.newestEnd(0, ['a']), 1_700_000_013_000);
+  assert.equal(reader.newestEnd(0, ['b']), 1_700_000_010_000, 'only the schemas named count');
+  throwsCode(() => reader.newestEnd(0, ['nope']), 'ERR_RONDO_NOT_FOUND');
   reader.close();
   store.close();
 });

@@ -613,16 +613,27 @@ export class Store {
   }
 
   /**
-   * End (exclusive, ms) of the newest slot written in `tier` (default 0) over all schemas that
-   * have it, or null when none has data: "now" as far as the store is concerned. Cheap: reads
-   * one header field per schema.
+   * End (exclusive, ms) of the newest slot written in `tier` (default 0) over the schemas that
+   * have it (or only `schemas`, by name), or null when none has data: "now" as far as the store
+   * is concerned. Cheap: reads one header field per schema. ERR_RONDO_INVALID_TIER when no
+   * schema has `tier`, ERR_RONDO_NOT_FOUND for an unknown schema name.
    */
-  newestEnd(tier = 0): number | null {
+  newestEnd(tier = 0, schemas?: readonly string[]): number | null {
     this.checkOpen();
+    if (!Number.isInteger(tier) || tier < 0 || !this.sets.some((set) => tier < set.rings.length)) {
+      throw new RondoError('ERR_RONDO_INVALID_TIER', `newestEnd: no schema has tier ${JSON.stringify(tier)}`);
+    }
+    for (const name of schemas ?? []) {
+      if (!this.schemas.some((s) => s.name === name))
+        throw new RondoError(
+          'ERR_RONDO_NOT_FOUND',
+          `newestEnd: the store has no schema ${JSON.stringify(name)}`,
+        );
+    }
     let end: number | null = null;
     for (const set of this.sets) {
       const ring = set.rings[tier];
-      if (ring === undefined) continue;
+      if (ring === undefined || (schemas !== undefined && !schemas.includes(set.schema.name))) continue;
       const newest = this.readOnly ? ring.refreshNewest() : ring.newest;
       if (newest !== 0) end = Math.max(end ?? 0, (newest + 1) * ring.intervalMs);
     }
