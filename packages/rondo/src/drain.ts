@@ -110,7 +110,7 @@ function emptyTier(): TierCursor {
 /** Drains cursor `name` of a store; see `Store.drain` and docs/export.md. */
 export function drainStore(src: DrainSource, name: string, options: DrainOptions = {}): DrainBatch {
   validateCursorName(name);
-  checkOptions('drain', options, '{ tier, maxSamples, includeOpen }');
+  checkOptions('drain', options, ['tier', 'maxSamples', 'includeOpen']);
   const tier = checkTier(
     'drain',
     options.tier ?? 0,

@@ -13,7 +13,7 @@ export function startMaintenanceTimer(
   options: MaintenanceOptions,
   running: Set<() => void>,
 ): () => void {
-  checkOptions('startMaintenance', options, "{ every: '1s' }");
+  checkOptions('startMaintenance', options, ['every', 'onError']);
   const every = parseTimerDuration(options.every ?? '1s', 'startMaintenance every');
   const onError = options.onError ?? ((err: unknown) => process.emitWarning(err as Error));
   const timer = setInterval(() => {

@@ -10,6 +10,10 @@ import { metadataExists, readMetadata, type SeriesRecord, writeMetadata } from '
 import { canonicalSchemaJson, normalizeSchemas, type Schema, schemaHash } from './schema.js';
 import { createSlab, HEADER_BYTES, Slab, type SlabIdentity } from './slab.js';
 import { TierSet } from './tiers.js';
+import { checkKeys } from './validate.js';
+
+/** The keys of StoreOptions. */
+const STORE_OPTIONS = ['schemas', 'readOnly'];
 
 /** A store directory opened and checked: what the Store is built from. */
 export interface OpenedStore {
@@ -53,9 +57,10 @@ export function openStoreDir(dir: string, options: StoreOptions): OpenedStore {
   if (typeof dir !== 'string' || dir.length === 0) {
     throw new RondoError('ERR_RONDO_CONFIG', 'Store.open: dir must be a non-empty path');
   }
-  if (options === null || typeof options !== 'object') {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new RondoError('ERR_RONDO_CONFIG', 'Store.open: options must be an object');
   }
+  checkKeys('ERR_RONDO_CONFIG', 'Store.open', options, STORE_OPTIONS);
   const readOnly = options.readOnly === true;
   const given = options.schemas === undefined ? undefined : normalizeSchemas(options.schemas, HEADER_BYTES);
   if ((readOnly || given === undefined) && !metadataExists(dir)) {

@@ -256,7 +256,7 @@ export class Store {
   query(handle: SeriesHandle, options: QueryOptions = {}): QueryResult {
     const rec = this.recordOf(handle);
     const set = this.setNamed(rec.schema);
-    checkOptions('query', options, '{ start, end, tier }');
+    checkOptions('query', options, ['start', 'end', 'tier']);
     const start = checkTime('query', 'start', options.start);
     const end = checkTime('query', 'end', options.end);
     if (start !== undefined && end !== undefined && start > end) {

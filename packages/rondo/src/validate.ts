@@ -1,11 +1,19 @@
 // Argument rules shared by the store, drain and push: each rule written once.
 import { RondoError } from './errors.js';
 
-/** Throws ERR_RONDO_INVALID_ARGUMENT unless `options` is undefined or an object; `example` shows one. */
-export function checkOptions(what: string, options: unknown, example: string): void {
-  if (options !== undefined && (options === null || typeof options !== 'object')) {
-    throw new RondoError('ERR_RONDO_INVALID_ARGUMENT', `${what}: options must be an object like ${example}`);
+/**
+ * Throws ERR_RONDO_INVALID_ARGUMENT unless `options` is undefined or an object whose keys are
+ * all in `allowed` (a misspelt option would otherwise be ignored silently).
+ */
+export function checkOptions(what: string, options: unknown, allowed: readonly string[]): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new RondoError(
+      'ERR_RONDO_INVALID_ARGUMENT',
+      `${what}: options must be an object like { ${allowed.join(', ')} }`,
+    );
   }
+  checkKeys('ERR_RONDO_INVALID_ARGUMENT', what, options, allowed);
 }
 
 /**
@@ -47,4 +55,57 @@ export function checkTime(what: string, name: string, value: unknown): number | 
     );
   }
   return value;
+}
+
+/** Edit distance between two short words (for "did you mean"). */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1;
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** The candidate closest to `word` (by edit distance, or one containing the other), if any is close. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = Number.POSITIVE_INFINITY;
+  for (const c of candidates) {
+    const lw = word.toLowerCase();
+    const lc = c.toLowerCase();
+    const score = lc.startsWith(lw) || lw.startsWith(lc) ? 0.5 : distance(word, c);
+    if (score < bestScore) [best, bestScore] = [c, score];
+  }
+  return bestScore <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+/**
+ * Throws `code` when `obj` has a key that is not in `allowed` (a typo would otherwise be
+ * ignored silently), naming the key, the closest valid one and `hints[key]` when given.
+ */
+export function checkKeys(
+  code: 'ERR_RONDO_CONFIG' | 'ERR_RONDO_INVALID_ARGUMENT',
+  what: string,
+  obj: object,
+  allowed: readonly string[],
+  hints: Readonly<Record<string, string>> = {},
+): void {
+  for (const key of Object.keys(obj)) {
+    if (allowed.includes(key)) continue;
+    const near = closest(key, allowed);
+    const hint = Object.hasOwn(hints, key)
+      ? ` (${hints[key]})`
+      : near !== undefined
+        ? ` (did you mean ${near}?)`
+        : '';
+    throw new RondoError(
+      code,
+      `${what}: unknown option ${JSON.stringify(key)}${hint}; valid: ${allowed.join(', ')}`,
+    );
+  }
 }
