@@ -1,6 +1,6 @@
 // Odd inputs at the API's edges get a RondoError with a clear code, never a TypeError.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -34,25 +34,6 @@ test('query options that are not an object, and a tier given as a string', () =>
   );
   assert.throws(() => store.query(h, { tier: '0' as never }), /tier "0" does not exist/);
   store.close();
-});
-
-test('metadata naming the same series twice is ERR_RONDO_CORRUPT, naming the file', () => {
-  const dir = join(tmp, 'dup');
-  const store = Store.open(dir, { schemas });
-  store.register('x', { a: '1', b: '2' });
-  store.register('y');
-  store.close();
-  const path = join(dir, 'rondo.json');
-  const meta = JSON.parse(readFileSync(path, 'utf8'));
-  meta.series[1] = { name: 'x', labels: { b: '2', a: '1' }, schema: 's', column: 1 };
-  writeFileSync(path, JSON.stringify(meta));
-  for (const readOnly of [false, true]) {
-    assert.throws(
-      () => Store.open(dir, { readOnly }),
-      (err: RondoError) =>
-        err.code === 'ERR_RONDO_CORRUPT' && err.message.includes('rondo.json') && /repeats/.test(err.message),
-    );
-  }
 });
 
 test('record() with a string handle is ERR_RONDO_INVALID_HANDLE, whatever the string', () => {

@@ -15,6 +15,12 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import {
+  encodeHeader as encodeJournalHeader,
+  encodeRegister,
+  identityKey,
+  JOURNAL_OFFSET,
+} from './catalog/journal.js';
 import type { RondoErrorCode } from './errors.js';
 import { fnv1a64 } from './hash.js';
 import { Store, writerActive } from './index.js';
@@ -39,6 +45,40 @@ function makeStore(): string {
 
 const slabOf = (d: string): string => join(d, 's.0.slab');
 const metaOf = (d: string): string => join(d, 'rondo.json');
+const journalOf = (d: string): string => join(d, 'series.journal');
+
+/** Appends a well-formed register record (valid CRC) that the catalogue must refuse. */
+function appendRecord(
+  d: string,
+  r: { handle: number; column: number; name?: string; schema?: number },
+): void {
+  const rec = encodeRegister({
+    handle: r.handle,
+    schema: r.schema ?? 0,
+    column: r.column,
+    floor: 0,
+    flags: 0,
+    key: identityKey(r.name ?? `x${r.handle}`, {}),
+  });
+  writeFileSync(journalOf(d), Buffer.concat([readFileSync(journalOf(d)), rec]));
+}
+
+/** Turns the store back into format 1 (series in rondo.json), then lets `edit` damage that list. */
+function writeV1(d: string, edit: (doc: Record<string, unknown>) => void): void {
+  const doc = JSON.parse(readFileSync(metaOf(d), 'utf8')) as Record<string, unknown>;
+  const v1: Record<string, unknown> = {
+    format: 'rondo-store',
+    version: 1,
+    schemas: doc.schemas,
+    series: [
+      { name: 'a', labels: {}, schema: 's', column: 0 },
+      { name: 'b', labels: { k: 'v' }, schema: 's', column: 1 },
+    ],
+  };
+  edit(v1);
+  writeFileSync(metaOf(d), JSON.stringify(v1));
+  rmSync(journalOf(d));
+}
 
 function patch(path: string, offset: number, bytes: Buffer): void {
   const fd = openSync(path, 'r+');
@@ -144,18 +184,18 @@ const DAMAGE: Damage[] = [
     metaOf,
   ],
   [
-    'metadata version 2',
+    'metadata version 3',
     (d) =>
       editMeta(d, (doc) => {
-        doc.version = 2;
+        doc.version = 3;
       }),
     metaOf,
   ],
   [
-    'metadata series not an array',
+    'metadata generation not a number',
     (d) =>
       editMeta(d, (doc) => {
-        doc.series = {};
+        doc.generation = 'x';
       }),
     metaOf,
   ],
@@ -183,45 +223,74 @@ const DAMAGE: Damage[] = [
       }),
     metaOf,
   ],
+  ['journal missing', (d) => rmSync(journalOf(d)), journalOf],
+  ['journal empty', (d) => truncateSync(journalOf(d), 0), journalOf],
+  ['journal magic overwritten', (d) => patch(journalOf(d), 0, Buffer.from('X')), journalOf],
+  ['journal version overwritten', (d) => patch(journalOf(d), JOURNAL_OFFSET.version, u32(9)), journalOf],
   [
-    'metadata series entry null',
+    'journal header checksum overwritten',
+    (d) => patch(journalOf(d), JOURNAL_OFFSET.checksum, u64(1n)),
+    journalOf,
+  ],
+  ['journal of other schemas', (d) => writeFileSync(journalOf(d), encodeJournalHeader(0, 12345n)), journalOf],
+  [
+    'journal: a column beyond the capacity',
+    (d) => appendRecord(d, { handle: 7, column: MAX_SERIES }),
+    journalOf,
+  ],
+  ['journal: two live series in one column', (d) => appendRecord(d, { handle: 7, column: 0 }), journalOf],
+  ['journal: a handle registered twice', (d) => appendRecord(d, { handle: 1, column: 2 }), journalOf],
+  [
+    'journal: a live series registered twice',
+    (d) => appendRecord(d, { handle: 7, column: 2, name: 'a' }),
+    journalOf,
+  ],
+  ['journal: an unknown schema', (d) => appendRecord(d, { handle: 7, column: 2, schema: 3 }), journalOf],
+  [
+    'format 1 metadata: series not an array',
     (d) =>
-      editMeta(d, (doc) => {
+      writeV1(d, (doc) => {
+        doc.series = {};
+      }),
+    metaOf,
+  ],
+  [
+    'format 1 metadata: series entry null',
+    (d) =>
+      writeV1(d, (doc) => {
         (doc.series as unknown[])[1] = null;
       }),
     metaOf,
   ],
   [
-    'metadata series columns out of order',
+    'format 1 metadata: series in an unknown schema',
     (d) =>
-      editMeta(d, (doc) => {
-        (doc.series as { column: number }[])[1]!.column = 2;
-      }),
-    metaOf,
-  ],
-  [
-    'metadata series in an unknown schema',
-    (d) =>
-      editMeta(d, (doc) => {
+      writeV1(d, (doc) => {
         (doc.series as { schema: string }[])[0]!.schema = 'nope';
       }),
     metaOf,
   ],
   [
-    'metadata series label not a string',
+    'format 1 metadata: series label not a string',
     (d) =>
-      editMeta(d, (doc) => {
+      writeV1(d, (doc) => {
         (doc.series as { labels: Record<string, unknown> }[])[1]!.labels.k = 5;
       }),
     metaOf,
   ],
   [
-    'metadata with more series than the capacity',
+    'format 1 metadata: the same series twice',
     (d) =>
-      editMeta(d, (doc) => {
-        const series = doc.series as unknown[];
-        for (let c = 2; c <= MAX_SERIES; c++)
-          series.push({ name: `x${c}`, labels: {}, schema: 's', column: c });
+      writeV1(d, (doc) => {
+        (doc.series as unknown[])[1] = (doc.series as unknown[])[0];
+      }),
+    metaOf,
+  ],
+  [
+    'format 1 metadata: a column beyond the capacity',
+    (d) =>
+      writeV1(d, (doc) => {
+        (doc.series as { column: number }[])[1]!.column = MAX_SERIES;
       }),
     metaOf,
   ],

@@ -29,6 +29,7 @@ test('creation writes metadata, a lock and one full-size slab per schema and tie
     'db-prod.0.slab',
     'rest.0.slab',
     'rondo.json',
+    'series.journal',
     'web.0.slab',
   ]);
   assert.ok(storeExists(d));
@@ -51,7 +52,7 @@ test('creation writes metadata, a lock and one full-size slab per schema and tie
     { interval: 10, retention: 200, slots: 20, maxSeries: 2 },
     { interval: 60_000, retention: 3_600_000, slots: 60, maxSeries: 5 },
   ];
-  let total = statSync(join(d, 'rondo.json')).size;
+  let total = statSync(join(d, 'rondo.json')).size + statSync(join(d, 'series.journal')).size;
   info.schemas.forEach((s, i) => {
     assert.equal(s.tiers.length, 1);
     const t = s.tiers[0]!;
@@ -110,13 +111,17 @@ test('info() follows the data: oldest, newest, slots used, series count, sizes u
   assert.equal(info.schemas[0]!.series, 2);
   assert.equal(statSync(t.file).size, 4096 + 10 * 4 * 8);
   assert.equal(t.bytes, 4096 + 10 * 4 * 8);
-  assert.equal(info.totalBytes, t.bytes + statSync(join(d, 'rondo.json')).size);
+  assert.equal(
+    info.totalBytes,
+    t.bytes + statSync(join(d, 'rondo.json')).size + statSync(join(d, 'series.journal')).size,
+  );
   assert.deepEqual(store.stats(), {
     recorded: 11,
     droppedLate: 0,
     windowsWritten: 0,
     autoConsolidations: 0,
     registered: 2,
+    retired: 0,
   });
   store.close();
 });
