@@ -19,9 +19,8 @@ import type { RondoErrorCode } from './errors.js';
 import { fnv1a64 } from './hash.js';
 import { Store, writerActive } from './index.js';
 import { CHECKSUM_COVERS, HEADER_BYTES, OFFSET } from './slab.js';
-import { oneTier, scratchDirs, throwsCode } from './test-fixtures/helpers.js';
+import { oneTier, scratchDirs, T0, throwsCode } from './test-fixtures/helpers.js';
 
-const T0 = 1_700_000_000_000;
 const SLOTS = 10;
 const MAX_SERIES = 3;
 const scratch = scratchDirs('corrupt');
@@ -232,10 +231,8 @@ describe('damaged stores are ERR_RONDO_CORRUPT, naming the file', { timeout: 30_
     test(what, () => {
       const d = makeStore();
       damage(d);
-      for (const options of [{}, { readOnly: true }]) {
-        const err = throwsCode(() => Store.open(d, options), 'ERR_RONDO_CORRUPT');
-        assert.ok(err.message.includes(file(d)), `"${err.message}" names ${file(d)}`);
-      }
+      for (const options of [{}, { readOnly: true }])
+        throwsCode(() => Store.open(d, options), 'ERR_RONDO_CORRUPT', file(d));
       const schemas = [oneTier('s', 1000, SLOTS, MAX_SERIES)];
       throwsCode(() => Store.open(d, { schemas }), withSchemas ?? 'ERR_RONDO_CORRUPT');
       // The failed writer opens released the lock.
@@ -244,23 +241,29 @@ describe('damaged stores are ERR_RONDO_CORRUPT, naming the file', { timeout: 30_
   }
 });
 
+test('metadata naming the same series twice (labels in another order) is ERR_RONDO_CORRUPT, naming the file', () => {
+  const d = scratch();
+  const store = Store.open(d, { schemas: [oneTier('s', 1000, SLOTS, MAX_SERIES)] });
+  store.register('x', { a: '1', b: '2' });
+  store.register('y');
+  store.close();
+  editMeta(d, (doc) => {
+    (doc.series as unknown[])[1] = { name: 'x', labels: { b: '2', a: '1' }, schema: 's', column: 1 };
+  });
+  for (const readOnly of [false, true]) {
+    const err = throwsCode(() => Store.open(d, { readOnly }), 'ERR_RONDO_CORRUPT', /repeats/);
+    assert.ok(err.message.includes(metaOf(d)), `"${err.message}" names ${metaOf(d)}`);
+  }
+  assert.equal(writerActive(d), false);
+});
+
 test('a slab path that is a directory is an error, not a crash', () => {
   const d = makeStore();
   rmSync(slabOf(d));
   mkdirSync(slabOf(d));
-  for (const options of [{}, { readOnly: true }]) {
-    let thrown: unknown;
-    try {
-      Store.open(d, options).close();
-    } catch (err) {
-      thrown = err;
-    }
-    assert.ok(
-      thrown instanceof Error && 'code' in thrown && String(thrown.code).startsWith('ERR_RONDO_'),
-      String(thrown),
-    );
-    assert.ok((thrown as Error).message.includes(slabOf(d)));
-  }
+  // The writer fails to open it (EISDIR), a reader checks first that it is a regular file.
+  throwsCode(() => Store.open(d).close(), 'ERR_RONDO_IO', slabOf(d), 'writer');
+  throwsCode(() => Store.open(d, { readOnly: true }).close(), 'ERR_RONDO_CORRUPT', slabOf(d), 'reader');
   assert.equal(writerActive(d), false);
 });
 
