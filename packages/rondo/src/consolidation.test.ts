@@ -1,10 +1,8 @@
 // Tiered consolidation: configuration rules, the cascade, exactness whatever the timing, late
 // points, self-consolidation of a writer that never calls consolidate(), reopen, SIGKILL, readers.
 import assert from 'node:assert/strict';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { RondoError } from './errors.js';
 import type { Consolidation, SchemaConfig } from './schema.js';
 import { Store } from './store.js';
 import {
@@ -21,20 +19,13 @@ import {
   schemaOf,
   storeTier,
 } from './test-fixtures/consolidation-common.js';
-import { scratchDirs } from './test-fixtures/helpers.js';
+import { refusesConfig, scratchDirs, throwsCode, twoTiers } from './test-fixtures/helpers.js';
 
 const tempDir = scratchDirs('consolidation');
 
-function configError(tiers: SchemaConfig['tiers']): RondoError {
-  const dir = join(tmpdir(), 'rondo-never-created');
-  try {
-    Store.open(dir, { schemas: [{ name: 's', maxSeries: 1, tiers }] });
-  } catch (err) {
-    assert.ok(err instanceof RondoError, String(err));
-    assert.equal(err.code, 'ERR_RONDO_CONFIG', err.message);
-    return err;
-  }
-  return assert.fail('expected ERR_RONDO_CONFIG');
+/** Asserts that a one-schema store with these tiers is refused (ERR_RONDO_CONFIG, `message`). */
+function refusesTiers(tiers: SchemaConfig['tiers'], message: RegExp): void {
+  refusesConfig({ schemas: [{ name: 's', maxSeries: 1, tiers }] }, message);
 }
 
 /** Asserts every tier of series h against the reference of `points`; returns windows compared. */
@@ -52,73 +43,56 @@ function assertAllTiers(
 }
 
 describe('consolidation config rules', () => {
+  const tier0 = { interval: 1000, retention: 60_000 };
   it('requires a consolidation on every tier after the first and forbids it on tier 0', () => {
-    const missing = configError([
-      { interval: 1000, retention: 60_000 },
-      { interval: 10_000, retention: 600_000 },
-    ]);
-    assert.match(missing.message, /tier 1.*consolidation is required/);
-    const onFirst = configError([{ interval: 1000, retention: 60_000, consolidation: 'avg' }]);
-    assert.match(onFirst.message, /first tier.*takes no consolidation/);
-    const unknown = configError([
-      { interval: 1000, retention: 60_000 },
-      { interval: 10_000, retention: 600_000, consolidation: 'median' as Consolidation },
-    ]);
-    assert.match(unknown.message, /"median" is not one of avg, min, max, last, sum, count/);
+    refusesTiers([tier0, { interval: 10_000, retention: 600_000 }], /tier 1.*consolidation is required/);
+    refusesTiers([{ ...tier0, consolidation: 'avg' }], /first tier.*takes no consolidation/);
+    refusesTiers(
+      [tier0, { interval: 10_000, retention: 600_000, consolidation: 'median' as Consolidation }],
+      /"median" is not one of avg, min, max, last, sum, count/,
+    );
   });
 
   it('requires whole-multiple, strictly increasing intervals', () => {
-    const notMultiple = configError([
-      { interval: 1000, retention: 60_000 },
-      { interval: 1500, retention: 600_000 - 0, consolidation: 'avg' },
-    ]);
-    assert.match(notMultiple.message, /whole multiple of tier 0's/);
-    const equal = configError([
-      { interval: 1000, retention: 60_000 },
-      { interval: 1000, retention: 600_000, consolidation: 'avg' },
-    ]);
-    assert.match(equal.message, /strictly increase/);
-    const smaller = configError([
-      { interval: 2000, retention: 60_000 },
-      { interval: 1000, retention: 600_000, consolidation: 'avg' },
-    ]);
-    assert.match(smaller.message, /strictly increase/);
+    refusesTiers(
+      [tier0, { interval: 1500, retention: 600_000, consolidation: 'avg' }],
+      /whole multiple of tier 0's/,
+    );
+    refusesTiers([tier0, { interval: 1000, retention: 600_000, consolidation: 'avg' }], /strictly increase/);
+    refusesTiers(
+      [
+        { interval: 2000, retention: 60_000 },
+        { interval: 1000, retention: 600_000, consolidation: 'avg' },
+      ],
+      /strictly increase/,
+    );
   });
 
   it('requires each tier to keep two of the next tier windows', () => {
-    const short = configError([
-      { interval: 1000, retention: 19_000 },
-      { interval: 10_000, retention: 600_000, consolidation: 'avg' },
-    ]);
-    assert.match(short.message, /tier 0: retention \(19000 ms\) must keep at least two of tier 1's windows/);
-    const shortMiddle = configError([
-      { interval: 1000, retention: 60_000 },
-      { interval: 10_000, retention: 110_000, consolidation: 'avg' },
-      { interval: 60_000, retention: 600_000, consolidation: 'max' },
-    ]);
-    assert.match(shortMiddle.message, /tier 1: retention .* at least two of tier 2's windows/);
-    // Exactly two windows is allowed.
-    const dir = tempDir();
-    Store.open(dir, {
-      schemas: [
-        {
-          name: 's',
-          maxSeries: 1,
-          tiers: [
-            { interval: 1000, retention: 20_000 },
-            { interval: 10_000, retention: 600_000, consolidation: 'avg' },
-          ],
-        },
+    refusesTiers(
+      [
+        { interval: 1000, retention: 19_000 },
+        { interval: 10_000, retention: 600_000, consolidation: 'avg' },
       ],
-    }).close();
+      /tier 0: retention \(19000 ms\) must keep at least two of tier 1's windows/,
+    );
+    refusesTiers(
+      [
+        tier0,
+        { interval: 10_000, retention: 110_000, consolidation: 'avg' },
+        { interval: 60_000, retention: 600_000, consolidation: 'max' },
+      ],
+      /tier 1: retention .* at least two of tier 2's windows/,
+    );
+    // Exactly two windows is allowed.
+    Store.open(tempDir(), { schemas: [twoTiers('s', [1000, 20], [10_000, 60, 'avg'], 1)] }).close();
   });
 
   it('checks xff range', () => {
-    const bad = configError([
-      { interval: 1000, retention: 60_000 },
-      { interval: 10_000, retention: 600_000, consolidation: 'avg', xff: 1.5 },
-    ]);
-    assert.match(bad.message, /xff must be a number from 0 to 1/);
+    refusesTiers(
+      [tier0, { interval: 10_000, retention: 600_000, consolidation: 'avg', xff: 1.5 }],
+      /xff must be a number from 0 to 1/,
+    );
   });
 });
 
@@ -192,11 +166,11 @@ describe('consolidate() cascade', () => {
     assert.deepEqual([...store.query(a, { tier: 1 }).values], [102, 107]);
     assert.deepEqual([...store.query(b, { tier: 1 }).values], [204, 214]);
     const reader = Store.open(dir, { readOnly: true });
-    assert.throws(() => reader.consolidate(), { code: 'ERR_RONDO_READ_ONLY' });
+    throwsCode(() => reader.consolidate(), 'ERR_RONDO_READ_ONLY');
     assert.deepEqual([...reader.query(b, { tier: 2 }).values], [418]);
     reader.close();
     store.close();
-    assert.throws(() => store.consolidate(), { code: 'ERR_RONDO_CLOSED' });
+    throwsCode(() => store.consolidate(), 'ERR_RONDO_CLOSED');
   });
 
   it('folds all six functions over known points only (NaN and missing slots are unknown)', () => {

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { DrainBatch } from './drain.js';
-import { isRondoError } from './errors.js';
 import { Store } from './store.js';
+import { throwsCode } from './test-fixtures/helpers.js';
 
 const SEC = 1000;
 const T0 = 1_700_000_000_000;
@@ -31,10 +31,6 @@ function pts(batch: DrainBatch): Record<number, [number, number][]> {
   const out: Record<number, [number, number][]> = {};
   for (const s of batch.series) out[s.handle] = Array.from(s.timestamps, (t, i) => [t, s.values[i]!]);
   return out;
-}
-
-function throwsCode(fn: () => unknown, code: string): void {
-  assert.throws(fn, (err: unknown) => isRondoError(err) && err.code === code);
 }
 
 describe('drain', () => {
