@@ -1,17 +1,14 @@
 // Rings clear only the columns of registered series when they reuse a position, so a column
 // must be emptied when its series is registered: spare capacity never shows through.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { Store } from './index.js';
+import { scratchDirs } from './test-fixtures/helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'rondo-columns-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const scratch = scratchDirs('columns');
 
 test('a series registered after others were recorded has no points from before, in any tier', () => {
-  const dir = join(tmp, 'late-register');
+  const dir = scratch();
   const store = Store.open(dir, {
     schemas: [
       {

@@ -21,7 +21,7 @@ import {
 } from './test-fixtures/consolidation-common.js';
 import { refusesConfig, scratchDirs, throwsCode, twoTiers } from './test-fixtures/helpers.js';
 
-const tempDir = scratchDirs('consolidation');
+const scratch = scratchDirs('consolidation');
 
 /** Asserts that a one-schema store with these tiers is refused (ERR_RONDO_CONFIG, `message`). */
 function refusesTiers(tiers: SchemaConfig['tiers'], message: RegExp): void {
@@ -85,7 +85,7 @@ describe('consolidation config rules', () => {
       /tier 1: retention .* at least two of tier 2's windows/,
     );
     // Exactly two windows is allowed.
-    Store.open(tempDir(), { schemas: [twoTiers('s', [1000, 20], [10_000, 60, 'avg'], 1)] }).close();
+    Store.open(scratch(), { schemas: [twoTiers('s', [1000, 20], [10_000, 60, 'avg'], 1)] }).close();
   });
 
   it('checks xff range', () => {
@@ -104,7 +104,7 @@ const CASCADE: RefTier[] = [
 
 describe('consolidate() cascade', () => {
   it('cascades 0 → 1 → 2 in one call, counts the windows, aligns them, and writes nothing twice', () => {
-    const dir = tempDir();
+    const dir = scratch();
     const store = Store.open(dir, { schemas: [schemaOf('c', CASCADE, 1)] });
     const h = store.register('m');
     for (let s = 100; s <= 115; s++) store.record(h, s, s * 1000 + 999);
@@ -133,7 +133,7 @@ describe('consolidate() cascade', () => {
       { interval: 2000, slots: 4, fn: 'avg', xff: 0 },
       { interval: 4000, slots: 2, fn: 'avg', xff: 0 },
     ];
-    const store = Store.open(tempDir(), { schemas: [schemaOf('w', tiers, 1)] });
+    const store = Store.open(scratch(), { schemas: [schemaOf('w', tiers, 1)] });
     const h = store.register('m');
     const points = new Map([
       [1000, 1],
@@ -153,7 +153,7 @@ describe('consolidate() cascade', () => {
   });
 
   it('consolidates every schema, and only on a writable open store', () => {
-    const dir = tempDir();
+    const dir = scratch();
     const other: SchemaConfig = { ...schemaOf('o', CASCADE.slice(0, 2), 1), match: { kind: 'other' } };
     const store = Store.open(dir, { schemas: [other, schemaOf('c', CASCADE, 1)] });
     const a = store.register('m', { kind: 'other' });
@@ -177,7 +177,7 @@ describe('consolidate() cascade', () => {
     // One window of 5 slots: 3, NaN, (missing), 1, 4 → known 3, 1, 4.
     const expected: Record<Consolidation, number> = { avg: 8 / 3, min: 1, max: 4, last: 4, sum: 8, count: 3 };
     for (const fn of FUNCTIONS) {
-      const dir = tempDir();
+      const dir = scratch();
       const tiers: RefTier[] = [
         { interval: 1000, slots: 20, fn, xff: 0 },
         { interval: 5000, slots: 10, fn, xff: 0 },
@@ -210,7 +210,7 @@ describe('consolidate() cascade', () => {
       [0.75, [3, 4]],
       [1, [4]],
     ] as const) {
-      const dir = tempDir();
+      const dir = scratch();
       const tiers: RefTier[] = [
         { interval: 1000, slots: 40, fn: 'avg', xff: 0 },
         { interval: 4000, slots: 10, fn: 'count', xff },
@@ -264,7 +264,7 @@ describe('exact whatever the timing', () => {
     ];
     const results: string[] = [];
     for (const [name, when] of schedules) {
-      const dir = tempDir();
+      const dir = scratch();
       const store = Store.open(dir, { schemas: [schemaOf('t', tiers, 1)] });
       const h = store.register('m');
       let i = 0;
@@ -286,7 +286,7 @@ describe('exact whatever the timing', () => {
 
   it('recomputes an open window from all its points, not only the newer ones', () => {
     for (const fn of FUNCTIONS) {
-      const dir = tempDir();
+      const dir = scratch();
       const t: RefTier[] = [
         { interval: 1000, slots: 20, fn, xff: 0 },
         { interval: 10_000, slots: 10, fn, xff: 0 },
@@ -312,7 +312,7 @@ describe('exact whatever the timing', () => {
 
 describe('late points', () => {
   it('folds a late point into an already-consolidated window at the next consolidate()', () => {
-    const dir = tempDir();
+    const dir = scratch();
     const store = Store.open(dir, { schemas: [schemaOf('l', CASCADE, 1)] });
     const h = store.register('m');
     for (let s = 100; s <= 112; s++) if (s !== 103) store.record(h, 1, s * 1000);
@@ -330,7 +330,7 @@ describe('late points', () => {
   });
 
   it('drops late points whose slot or window left the source ring, and counts them', () => {
-    const dir = tempDir();
+    const dir = scratch();
     const store = Store.open(dir, { schemas: [schemaOf('l', CASCADE, 1)] });
     const h = store.register('m');
     for (let s = 100; s <= 130; s++) store.record(h, 1, s * 1000);
@@ -358,7 +358,7 @@ describe('late points', () => {
     ];
     const outcomes: string[] = [];
     for (const consolidateFirst of [false, true]) {
-      const dir = tempDir();
+      const dir = scratch();
       const store = Store.open(dir, { schemas: [schemaOf('d', tiers, 1)] });
       const h = store.register('m');
       const points = new Map<number, number>();
@@ -386,7 +386,7 @@ describe('a writer that never calls consolidate()', () => {
         { interval: 3000, slots: 6, fn, xff: 0.3 },
         { interval: 9000, slots: 4, fn, xff: 0 },
       ];
-      const dir = tempDir();
+      const dir = scratch();
       const store = Store.open(dir, { schemas: [schemaOf('n', tiers, 2)] });
       const hs = [store.register('a'), store.register('b')];
       const rnd = prng(FUNCTIONS.indexOf(fn) + 11);
@@ -429,7 +429,7 @@ describe('a writer that never calls consolidate()', () => {
   });
 
   it('consolidates quickly after a huge time jump', () => {
-    const dir = tempDir();
+    const dir = scratch();
     const tiers: RefTier[] = [
       { interval: 1000, slots: 60, fn: 'avg', xff: 0 },
       { interval: 10_000, slots: 60, fn: 'avg', xff: 0 },
@@ -456,7 +456,7 @@ describe('consolidation progress across reopen and SIGKILL', () => {
       { interval: 5000, slots: 6, fn: 'count', xff: 0 },
       { interval: 15_000, slots: 6, fn: 'sum', xff: 0 },
     ];
-    const dir = tempDir();
+    const dir = scratch();
     const points = randomPoints(3, 100, 300);
     const sorted = [...points].sort((a, b) => a[0] - b[0]);
     let store = Store.open(dir, { schemas: [schemaOf('r', tiers, 1)] });
@@ -484,7 +484,7 @@ describe('consolidation progress across reopen and SIGKILL', () => {
   it('gives exact coarse tiers after the writer is SIGKILLed at random moments', async () => {
     const seed = 42;
     const length = 150_000;
-    const dir = join(tempDir(), 'store');
+    const dir = join(scratch(), 'store');
     const rnd = prng(9);
     let kills = 0;
     for (let round = 0; round < 6; round++) {
@@ -514,7 +514,7 @@ describe('consolidation progress across reopen and SIGKILL', () => {
     const seed = 7;
     const length = 3000;
     for (const crashFrom of [200, 1100, 2500]) {
-      const dir = join(tempDir(), 'store');
+      const dir = join(scratch(), 'store');
       const child = new Fixture('writer', [dir, String(seed), String(length), '5', String(crashFrom)]);
       await child.waitFor('crash');
       assert.equal((await child.exited).signal, 'SIGKILL');
@@ -556,7 +556,7 @@ describe('consolidation progress across reopen and SIGKILL', () => {
 
 describe('readers', () => {
   it('a reader process opened before consolidation sees the coarse tiers as the writer writes them', async () => {
-    const dir = tempDir();
+    const dir = scratch();
     const store = Store.open(dir, { schemas: [schemaOf('v', CASCADE, 1)] });
     const h = store.register('m');
     const reader = new Fixture('reader', [dir]);

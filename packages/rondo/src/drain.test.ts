@@ -1,20 +1,21 @@
 // Drain cursors: closed slots only, commit semantics, replay of uncommitted batches, maxSamples,
 // gaps, readers draining, the per-name lock, and a model check of exactly-once over commits.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { DrainBatch } from './drain.js';
 import { Store } from './store.js';
-import { throwsCode } from './test-fixtures/helpers.js';
+import { scratchDirs, throwsCode } from './test-fixtures/helpers.js';
 
 const SEC = 1000;
 const T0 = 1_700_000_000_000;
 
+const scratch = scratchDirs('drain');
+
 function withStore(fn: (store: Store, dir: string) => void, slots = 10, tiers = 1): void {
-  const dir = mkdtempSync(join(tmpdir(), 'rondo-drain-'));
+  const dir = scratch();
   const tierList = [{ interval: SEC, retention: slots * SEC }];
   if (tiers > 1)
     tierList.push({ interval: 2 * SEC, retention: slots * 2 * SEC, consolidation: 'sum' } as never);
@@ -23,7 +24,6 @@ function withStore(fn: (store: Store, dir: string) => void, slots = 10, tiers = 
     fn(store, dir);
   } finally {
     store.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -7,7 +7,7 @@ import { Store } from './store.js';
 import { Fixture, type RefTier, schemaOf } from './test-fixtures/consolidation-common.js';
 import { assertCode, scratchDirs, throwsCode } from './test-fixtures/helpers.js';
 
-const tempDir = scratchDirs('maintenance');
+const scratch = scratchDirs('maintenance');
 
 const TIERS: RefTier[] = [
   { interval: 1000, slots: 60, fn: 'avg', xff: 0 },
@@ -26,7 +26,7 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
 }
 
 function openStore(): { store: Store; h: number } {
-  const store = Store.open(tempDir(), { schemas: [schemaOf('m', TIERS, 1)] });
+  const store = Store.open(scratch(), { schemas: [schemaOf('m', TIERS, 1)] });
   return { store, h: store.register('cpu') };
 }
 
@@ -99,7 +99,7 @@ describe('startMaintenance', () => {
   });
 
   it('does not keep the process alive', async () => {
-    const dir = join(tempDir(), 'store');
+    const dir = join(scratch(), 'store');
     const child = new Fixture('maintenance', [dir, '1s']);
     await child.waitFor('started');
     const startedAt = Date.now();

@@ -6,7 +6,7 @@ import { Store } from './store.js';
 import { Fixture, type RefTier, schemaOf } from './test-fixtures/consolidation-common.js';
 import { scratchDirs } from './test-fixtures/helpers.js';
 
-const tempDir = scratchDirs('query-auto');
+const scratch = scratchDirs('query-auto');
 
 // Tier 0 keeps 10 s, tier 1 40 s, tier 2 120 s.
 const TIERS: RefTier[] = [
@@ -17,7 +17,7 @@ const TIERS: RefTier[] = [
 
 /** A store with slots 100..199 recorded (value = slot) and consolidated. */
 function filled(): { dir: string; store: Store; h: number } {
-  const dir = tempDir();
+  const dir = scratch();
   const store = Store.open(dir, { schemas: [schemaOf('q', TIERS, 1)] });
   const h = store.register('m');
   for (let s = 100; s <= 199; s++) store.record(h, s, s * 1000);
@@ -74,7 +74,7 @@ describe("query tier 'auto'", () => {
   });
 
   it('uses the coarsest tier that has data before any consolidation, and tier 0 on an empty store', () => {
-    const dir = tempDir();
+    const dir = scratch();
     const store = Store.open(dir, { schemas: [schemaOf('q', TIERS, 1)] });
     const h = store.register('m');
     const empty = store.query(h, { start: 50_000, tier: 'auto' });
@@ -88,7 +88,7 @@ describe("query tier 'auto'", () => {
   });
 
   it('works for an in-process reader and for a reader process opened before the data', async () => {
-    const dir = tempDir();
+    const dir = scratch();
     const writer = Store.open(dir, { schemas: [schemaOf('q', TIERS, 1)] });
     const h = writer.register('m');
     const reader = Store.open(dir, { readOnly: true });

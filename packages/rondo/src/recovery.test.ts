@@ -1,14 +1,13 @@
 // Writer recovery of header fields a crash can leave half-written.
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { Store } from './index.js';
 import { OFFSET } from './slab.js';
+import { scratchDirs } from './test-fixtures/helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'rondo-recovery-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const scratch = scratchDirs('recovery');
 const schemas = [{ name: 'fast', maxSeries: 2, tiers: [{ interval: 1, retention: 1000 }] }];
 
 function patchU64(path: string, offset: number, change: (v: bigint) => bigint): void {
@@ -24,7 +23,7 @@ function patchU64(path: string, offset: number, change: (v: bigint) => bigint): 
 }
 
 test('a newest slot torn across a 2^32 boundary (low word written, high not) is raised to the stamped slot', () => {
-  const dir = join(tmp, 'torn-newest');
+  const dir = scratch();
   const t = 1_700_000_000_000;
   let store = Store.open(dir, { schemas });
   const h = store.register('x');
@@ -42,7 +41,7 @@ test('a newest slot torn across a 2^32 boundary (low word written, high not) is 
 });
 
 test('a writer killed after stamping a new slot but before publishing it: newest is the stamped slot', () => {
-  const dir = join(tmp, 'unpublished');
+  const dir = scratch();
   const t = 1_700_000_000_000;
   let store = Store.open(dir, { schemas });
   const h = store.register('x');
@@ -62,7 +61,7 @@ test('a writer killed after stamping a new slot but before publishing it: newest
 });
 
 test('an odd generation left by a killed writer is closed on reopen, and readers still answer', () => {
-  const dir = join(tmp, 'odd-generation');
+  const dir = scratch();
   const t = 1_700_000_000_000;
   let store = Store.open(dir, { schemas });
   const h = store.register('x');
@@ -84,7 +83,7 @@ test('an odd generation left by a killed writer is closed on reopen, and readers
 });
 
 test('a damaged newest slot far ahead of the stamped slots is repaired by the writer, not obeyed', () => {
-  const dir = join(tmp, 'newest-ahead');
+  const dir = scratch();
   const t = 1_700_000_000_000;
   let store = Store.open(dir, { schemas });
   const h = store.register('x');

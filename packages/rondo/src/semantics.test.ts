@@ -4,20 +4,21 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { type SeriesHandle, Store } from './index.js';
-import { oneTier, removeDir, tempDir, throwsCode } from './test-fixtures/helpers.js';
+import { oneTier, scratchDirs, throwsCode } from './test-fixtures/helpers.js';
 
 const SEC = 1000;
 const T0 = 1_700_000_000_000; // an aligned, realistic epoch ms
 
-/** Opens a fresh single-tier store in a temp dir, runs `fn`, closes and removes it. */
+const scratch = scratchDirs('semantics');
+
+/** Opens a fresh single-tier store in a scratch dir, runs `fn`, and closes it. */
 function withStore(interval: number, slots: number, fn: (store: Store, dir: string) => void, maxSeries = 4) {
-  const dir = tempDir();
+  const dir = scratch();
   const store = Store.open(dir, { schemas: [oneTier('s', interval, slots, maxSeries)] });
   try {
     fn(store, dir);
   } finally {
     store.close();
-    removeDir(dir);
   }
 }
 
@@ -444,7 +445,7 @@ describe('model-based', () => {
       );
       fc.assert(
         fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), (ops) => {
-          const dir = tempDir();
+          const dir = scratch();
           const schemas = [oneTier('s', interval, slots, 4)];
           let store = Store.open(dir, { schemas });
           try {
@@ -486,7 +487,6 @@ describe('model-based', () => {
             }
           } finally {
             store.close();
-            removeDir(dir);
           }
         }),
         { seed: 20_240_601 + slots, numRuns: 120 },

@@ -1,18 +1,17 @@
 // Checks docs/storage-format.md against the code and against bytes the code writes: the doc's
 // header table, hash algorithm, example hash and size formula must all hold.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Store } from './index.js';
 import { CHECKSUM_COVERS, FORMAT_VERSION, HEADER_BYTES, MAGIC, OFFSET } from './slab.js';
+import { scratchDirs } from './test-fixtures/helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const doc = readFileSync(resolve(here, '../../../docs/storage-format.md'), 'utf8');
-const tmp = mkdtempSync(join(tmpdir(), 'rondo-format-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const scratch = scratchDirs('format');
 
 interface Row {
   offset: number;
@@ -75,7 +74,7 @@ test('the header table is contiguous, covers 96 bytes, and matches the offsets i
 });
 
 test('a slab written by the code reads back field by field as the doc describes', () => {
-  const dir = join(tmp, 'store');
+  const dir = scratch();
   const schema = {
     name: 'vm',
     match: { job: 'vmm' },

@@ -56,13 +56,14 @@ export function twoTiers(
  * and that it wrote nothing: validation comes before any file is made.
  */
 export function refusesConfig(options: unknown, message?: MessageCheck, what?: string): Error {
-  const dir = join(tempDir('config'), 'store');
+  const parent = tempDir('config');
+  const dir = join(parent, 'store');
   try {
     const err = throwsCode(() => Store.open(dir, options as StoreOptions), 'ERR_RONDO_CONFIG', message, what);
     assert.equal(existsSync(dir), false, `${what ?? 'a refused configuration'}: nothing written`);
     return err;
   } finally {
-    removeDir(join(dir, '..'));
+    removeDir(parent);
   }
 }
 
