@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Store } from './index.js';
-import { scratchDirs } from './test-fixtures/helpers.js';
+import { scratchDirs, T0 } from './test-fixtures/helpers.js';
 
 const scratch = scratchDirs('columns');
 
@@ -22,16 +22,15 @@ test('a series registered after others were recorded has no points from before, 
     ],
   });
   const a = store.register('a');
-  const t0 = 1_700_000_000_000;
   // Three laps of tier 0, consolidated: every position of every tier is stamped.
-  for (let i = 0; i < 30; i++) store.record(a, i + 1, t0 + i * 1000);
+  for (let i = 0; i < 30; i++) store.record(a, i + 1, T0 + i * 1000);
   store.consolidate();
   const b = store.register('b'); // column 1: zeros in a fresh file, never cleared so far
   for (const tier of [0, 1]) {
     assert.deepEqual([...store.query(b, { tier }).values], [], `tier ${tier} of the new series is empty`);
   }
-  store.record(b, 7, t0 + 29_000);
-  store.record(b, 8, t0 + 30_000);
+  store.record(b, 7, T0 + 29_000);
+  store.record(b, 8, T0 + 30_000);
   store.consolidate();
   assert.deepEqual([...store.query(b).values], [7, 8]);
   assert.deepEqual([...store.query(b, { tier: 1 }).values], [7, 8]);

@@ -7,10 +7,9 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { DrainBatch } from './drain.js';
 import { Store } from './store.js';
-import { scratchDirs, throwsCode } from './test-fixtures/helpers.js';
+import { scratchDirs, T0, throwsCode } from './test-fixtures/helpers.js';
 
 const SEC = 1000;
-const T0 = 1_700_000_000_000;
 
 const scratch = scratchDirs('drain');
 

@@ -3,9 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Store } from './store.js';
-import { Child, oneTier, scratchDirs } from './test-fixtures/helpers.js';
+import { Child, oneTier, scratchDirs, T0 } from './test-fixtures/helpers.js';
 
-const T0 = 1_700_000_000_000;
 const dir = scratchDirs('reader');
 
 test('an in-process reader sees the writer at once, including series registered after it opened', () => {

@@ -4,10 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { type SeriesHandle, Store } from './index.js';
-import { oneTier, scratchDirs, throwsCode } from './test-fixtures/helpers.js';
+import { oneTier, scratchDirs, T0, throwsCode } from './test-fixtures/helpers.js';
 
 const SEC = 1000;
-const T0 = 1_700_000_000_000; // an aligned, realistic epoch ms
 
 const scratch = scratchDirs('semantics');
 

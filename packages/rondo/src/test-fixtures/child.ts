@@ -4,6 +4,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { RondoError } from '../errors.js';
 import { Store } from '../store.js';
+import { T0 } from './helpers.js';
 
 const [mode, dir, ...args] = process.argv.slice(2);
 
@@ -74,7 +75,7 @@ switch (mode) {
     const b = store.register('b');
     const interval = store.info().schemas[0]!.tiers[0]!.interval;
     const newest = store.info().schemas[0]!.tiers[0]!.newest;
-    const start = newest === null ? 1_700_000_000_000 : newest + interval;
+    const start = newest === null ? T0 : newest + interval;
     const side = openSync(args[0]!, 'w');
     const handles = [a, b];
     const values = [0, 0];
@@ -103,7 +104,7 @@ switch (mode) {
     const store = Store.open(dir!);
     const interval = store.info().schemas[0]!.tiers[0]!.interval;
     const newest = store.info().schemas[0]!.tiers[0]!.newest;
-    let n = newest === null ? 1_700_000_000_000 / interval : newest / interval + 1;
+    let n = newest === null ? T0 / interval : newest / interval + 1;
     const until = Date.now() + Number(args[0]);
     say('ready');
     let count = 0;
