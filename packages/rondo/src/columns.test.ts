@@ -3,24 +3,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Store } from './index.js';
-import { scratchDirs, T0 } from './test-fixtures/helpers.js';
+import { scratchDirs, T0, twoTiers } from './test-fixtures/helpers.js';
 
 const scratch = scratchDirs('columns');
 
 test('a series registered after others were recorded has no points from before, in any tier', () => {
   const dir = scratch();
-  const store = Store.open(dir, {
-    schemas: [
-      {
-        name: 's',
-        maxSeries: 4,
-        tiers: [
-          { interval: 1000, retention: 10_000 },
-          { interval: 5000, retention: 60_000, consolidation: 'sum' },
-        ],
-      },
-    ],
-  });
+  const store = Store.open(dir, { schemas: [twoTiers('s', [1000, 10], [5000, 12, 'sum'])] });
   const a = store.register('a');
   // Three laps of tier 0, consolidated: every position of every tier is stamped.
   for (let i = 0; i < 30; i++) store.record(a, i + 1, T0 + i * 1000);

@@ -7,18 +7,18 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { DrainBatch } from './drain.js';
 import { Store } from './store.js';
-import { scratchDirs, T0, throwsCode } from './test-fixtures/helpers.js';
+import { oneTier, scratchDirs, T0, throwsCode, twoTiers } from './test-fixtures/helpers.js';
 
 const SEC = 1000;
 
 const scratch = scratchDirs('drain');
 
+/** Runs `fn` on a fresh store of `slots` 1 s slots (and, with two tiers, as many 2 s sums). */
 function withStore(fn: (store: Store, dir: string) => void, slots = 10, tiers = 1): void {
   const dir = scratch();
-  const tierList = [{ interval: SEC, retention: slots * SEC }];
-  if (tiers > 1)
-    tierList.push({ interval: 2 * SEC, retention: slots * 2 * SEC, consolidation: 'sum' } as never);
-  const store = Store.open(dir, { schemas: [{ name: 's', maxSeries: 8, tiers: tierList }] });
+  const schema =
+    tiers > 1 ? twoTiers('s', [SEC, slots], [2 * SEC, slots, 'sum'], 8) : oneTier('s', SEC, slots, 8);
+  const store = Store.open(dir, { schemas: [schema] });
   try {
     fn(store, dir);
   } finally {

@@ -4,17 +4,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { RondoError } from './errors.js';
 import { Store } from './store.js';
-import { Fixture, type RefTier, schemaOf } from './test-fixtures/consolidation-common.js';
-import { assertCode, scratchDirs, throwsCode } from './test-fixtures/helpers.js';
+import { Fixture } from './test-fixtures/consolidation-common.js';
+import { assertCode, scratchDirs, sleep, throwsCode, twoTiers } from './test-fixtures/helpers.js';
 
 const scratch = scratchDirs('maintenance');
-
-const TIERS: RefTier[] = [
-  { interval: 1000, slots: 60, fn: 'avg', xff: 0 },
-  { interval: 10_000, slots: 60, fn: 'sum', xff: 0 },
-];
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits until `cond()` holds, polling; fails after `ms`. */
 async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
@@ -26,7 +19,7 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
 }
 
 function openStore(): { store: Store; h: number } {
-  const store = Store.open(scratch(), { schemas: [schemaOf('m', TIERS, 1)] });
+  const store = Store.open(scratch(), { schemas: [twoTiers('m', [1000, 60], [10_000, 60, 'sum'], 1)] });
   return { store, h: store.register('cpu') };
 }
 
