@@ -14,6 +14,7 @@ import {
   FUNCTIONS,
   foldRef,
   prng,
+  ReaderProcess,
   type RefTier,
   referenceTiers,
   schemaOf,
@@ -559,29 +560,24 @@ describe('readers', () => {
     const dir = scratch();
     const store = Store.open(dir, { schemas: [schemaOf('v', CASCADE, 1)] });
     const h = store.register('m');
-    const reader = new Fixture('reader', [dir]);
+    const reader = new ReaderProcess(dir);
     try {
       await reader.waitFor('ready');
-      const ask = async (tier: number, n: number): Promise<{ timestamps: number[]; values: number[] }> => {
-        reader.proc.stdin.write(`${h} ${tier}\n`);
-        return JSON.parse(await reader.waitFor('{', 10_000, n));
-      };
-      assert.deepEqual((await ask(1, 0)).values, []);
+      assert.deepEqual((await reader.query(h, 1)).values, []);
       for (let s = 100; s <= 109; s++) store.record(h, s, s * 1000);
       store.consolidate();
-      assert.deepEqual(await ask(1, 1), {
+      assert.deepEqual(await reader.query(h, 1), {
         tier: 1,
         covered: true,
         timestamps: [100_000, 105_000],
         values: [102, 107],
       });
-      assert.deepEqual((await ask(2, 2)).values, [209]);
+      assert.deepEqual((await reader.query(h, 2)).values, [209]);
       for (let s = 110; s <= 125; s++) store.record(h, 1, s * 1000);
       store.consolidate();
-      assert.deepEqual((await ask(1, 3)).values, [102, 107, 1, 1, 1, 1]);
-      assert.deepEqual((await ask(2, 4)).timestamps, [100_000, 120_000]);
-      reader.proc.stdin.end();
-      assert.equal((await reader.exited).code, 0, reader.stderr);
+      assert.deepEqual((await reader.query(h, 1)).values, [102, 107, 1, 1, 1, 1]);
+      assert.deepEqual((await reader.query(h, 2)).timestamps, [100_000, 120_000]);
+      assert.equal((await reader.finish()).code, 0, reader.stderr);
     } finally {
       await reader.kill();
       store.close();

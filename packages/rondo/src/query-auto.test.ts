@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Store } from './store.js';
-import { Fixture, type RefTier, schemaOf } from './test-fixtures/consolidation-common.js';
+import { ReaderProcess, type RefTier, schemaOf } from './test-fixtures/consolidation-common.js';
 import { scratchDirs } from './test-fixtures/helpers.js';
 
 const scratch = scratchDirs('query-auto');
@@ -92,27 +92,23 @@ describe("query tier 'auto'", () => {
     const writer = Store.open(dir, { schemas: [schemaOf('q', TIERS, 1)] });
     const h = writer.register('m');
     const reader = Store.open(dir, { readOnly: true });
-    const child = new Fixture('reader', [dir]);
+    const child = new ReaderProcess(dir);
     try {
       await child.waitFor('ready');
       for (let s = 100; s <= 199; s++) writer.record(h, s, s * 1000);
       writer.consolidate();
-      let n = 0;
       for (const [start, tier, covered] of CASES) {
         const mine = reader.query(h, { start, end: 200_000, tier: 'auto' });
         assert.deepEqual([mine.tier, mine.covered], [tier, covered], `reader, start ${start}`);
         const want = writer.query(h, { start, end: 200_000, tier: 'auto' });
         assert.deepEqual([...mine.values], [...want.values]);
-        child.proc.stdin.write(`${h} auto ${start} 200000\n`);
-        const theirs = JSON.parse(await child.waitFor('{', 10_000, n++));
         assert.deepEqual(
-          theirs,
+          await child.query(h, 'auto', start, 200_000),
           { tier, covered, timestamps: [...want.timestamps], values: [...want.values] },
           `reader process, start ${start}`,
         );
       }
-      child.proc.stdin.end();
-      assert.equal((await child.exited).code, 0, child.stderr);
+      assert.equal((await child.finish()).code, 0, child.stderr);
     } finally {
       await child.kill();
       reader.close();
