@@ -137,7 +137,9 @@ describe('ERR_RONDO_CONFIG', () => {
   });
   test('bad maintenance interval', () => {
     const store = fresh();
-    throwsCode(() => store.startMaintenance({ every: '0s' }), 'ERR_RONDO_CONFIG');
+    for (const every of ['0s', 'soon', 0]) {
+      throwsCode(() => store.startMaintenance({ every }), 'ERR_RONDO_CONFIG', undefined, String(every));
+    }
     store.close();
   });
 });

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { RondoError } from './errors.js';
 import { Store } from './store.js';
 import { Fixture } from './test-fixtures/consolidation-common.js';
-import { assertCode, scratchDirs, sleep, throwsCode, twoTiers } from './test-fixtures/helpers.js';
+import { assertCode, scratchDirs, sleep, twoTiers } from './test-fixtures/helpers.js';
 
 const scratch = scratchDirs('maintenance');
 
@@ -80,16 +80,7 @@ describe('startMaintenance', () => {
     store.close();
   });
 
-  it('rejects readers, closed stores and bad intervals', () => {
-    const { store } = openStore();
-    throwsCode(() => store.startMaintenance({ every: 'soon' }), 'ERR_RONDO_CONFIG');
-    throwsCode(() => store.startMaintenance({ every: 0 }), 'ERR_RONDO_CONFIG');
-    const reader = Store.open(store.dir, { readOnly: true });
-    throwsCode(() => reader.startMaintenance(), 'ERR_RONDO_READ_ONLY');
-    reader.close();
-    store.close();
-    throwsCode(() => store.startMaintenance(), 'ERR_RONDO_CLOSED');
-  });
+  // Its errors (a bad interval, a reader, a closed store) are checked in errors.test.ts.
 
   it('does not keep the process alive', async () => {
     const dir = join(scratch(), 'store');
