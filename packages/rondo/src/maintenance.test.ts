@@ -5,18 +5,9 @@ import { describe, it } from 'node:test';
 import { RondoError } from './errors.js';
 import { Store } from './store.js';
 import { Fixture } from './test-fixtures/consolidation-common.js';
-import { assertCode, scratchDirs, sleep, twoTiers } from './test-fixtures/helpers.js';
+import { assertCode, scratchDirs, sleep, twoTiers, waitUntil } from './test-fixtures/helpers.js';
 
 const scratch = scratchDirs('maintenance');
-
-/** Waits until `cond()` holds, polling; fails after `ms`. */
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 function openStore(): { store: Store; h: number } {
   const store = Store.open(scratch(), { schemas: [twoTiers('m', [1000, 60], [10_000, 60, 'sum'], 1)] });
@@ -29,10 +20,10 @@ describe('startMaintenance', () => {
     const stop = store.startMaintenance({ every: 20 });
     try {
       for (let s = 100; s <= 109; s++) store.record(h, 1, s * 1000);
-      await until(() => store.query(h, { tier: 1 }).values.length === 1, 2000, 'the first window');
+      await waitUntil('the first window', () => store.query(h, { tier: 1 }).values.length === 1, 2000);
       assert.deepEqual([...store.query(h, { tier: 1 }).values], [10]);
       store.record(h, 5, 110_000);
-      await until(() => store.query(h, { tier: 1 }).values.length === 2, 2000, 'the second window');
+      await waitUntil('the second window', () => store.query(h, { tier: 1 }).values.length === 2, 2000);
       assert.deepEqual([...store.query(h, { tier: 1 }).values], [10, 5]);
       assert.ok(store.stats().windowsWritten >= 2);
       stop();
@@ -59,7 +50,7 @@ describe('startMaintenance', () => {
     store.startMaintenance({ every: 10, onError: (err) => errors.push(err) });
     store.startMaintenance({ every: 15, onError: (err) => errors.push(err) });
     store.record(h, 1, 100_000);
-    await until(() => runs >= 4, 2000, 'a few maintenance runs');
+    await waitUntil('a few maintenance runs', () => runs >= 4, 2000);
     store.close();
     const after = runs;
     await sleep(100);
@@ -74,7 +65,7 @@ describe('startMaintenance', () => {
       throw new RondoError('ERR_RONDO_IO', 'disk on fire');
     };
     const stop = store.startMaintenance({ every: 10, onError: (err) => seen.push(err) });
-    await until(() => seen.length >= 2, 2000, 'two reported errors');
+    await waitUntil('two reported errors', () => seen.length >= 2, 2000);
     stop();
     assertCode(seen[0], 'ERR_RONDO_IO', /disk on fire/);
     store.close();

@@ -22,6 +22,7 @@ export {
   T0,
   tempDir,
   throwsCode,
+  waitUntil,
 } from 'rondo-testkit';
 
 /** A single-tier schema with `slots` slots of `interval` ms. */
