@@ -1,24 +1,14 @@
 // Damaged stores: every kind of damage is ERR_RONDO_CORRUPT naming the file, for writers and
 // readers, never a crash or a hang, and a failed open leaves no lock behind.
 import assert from 'node:assert/strict';
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  statSync,
-  truncateSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { RondoErrorCode } from './errors.js';
 import { fnv1a64 } from './hash.js';
 import { Store, writerActive } from './index.js';
 import { CHECKSUM_COVERS, HEADER_BYTES, OFFSET } from './slab.js';
+import { patchBytes, readBytes, u32, u64 } from './test-fixtures/bytes.js';
 import { oneTier, scratchDirs, T0, throwsCode } from './test-fixtures/helpers.js';
 
 const SLOTS = 10;
@@ -39,32 +29,10 @@ function makeStore(): string {
 const slabOf = (d: string): string => join(d, 's.0.slab');
 const metaOf = (d: string): string => join(d, 'rondo.json');
 
-function patch(path: string, offset: number, bytes: Buffer): void {
-  const fd = openSync(path, 'r+');
-  try {
-    writeSync(fd, bytes, 0, bytes.length, offset);
-  } finally {
-    closeSync(fd);
-  }
-}
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n);
-  return b;
-}
-function u64(n: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(n);
-  return b;
-}
 /** Rewrites a header field and then a valid checksum, so only the identity check can catch it. */
 function patchWithChecksum(path: string, offset: number, bytes: Buffer): void {
-  patch(path, offset, bytes);
-  const head = Buffer.alloc(HEADER_BYTES);
-  const fd = openSync(path, 'r');
-  readSync(fd, head, 0, HEADER_BYTES, 0);
-  closeSync(fd);
-  patch(path, OFFSET.checksum, u64(fnv1a64(head.subarray(0, CHECKSUM_COVERS))));
+  patchBytes(path, offset, bytes);
+  patchBytes(path, OFFSET.checksum, u64(fnv1a64(readBytes(path, 0, CHECKSUM_COVERS))));
 }
 function editMeta(d: string, edit: (doc: Record<string, unknown>) => unknown): void {
   const doc = JSON.parse(readFileSync(metaOf(d), 'utf8')) as Record<string, unknown>;
@@ -86,13 +54,13 @@ const DAMAGE: Damage[] = [
   ['slab empty', (d) => truncateSync(slabOf(d), 0), slabOf],
   ['slab extended', (d) => truncateSync(slabOf(d), slabSize + 4096), slabOf],
   ['slab extended by one byte', (d) => truncateSync(slabOf(d), slabSize + 1), slabOf],
-  ['magic overwritten', (d) => patch(slabOf(d), 0, Buffer.from('X')), slabOf],
-  ['version overwritten', (d) => patch(slabOf(d), OFFSET.version, u32(2)), slabOf],
-  ['header size overwritten', (d) => patch(slabOf(d), OFFSET.headerBytes, u32(8192)), slabOf],
-  ['slot count overwritten', (d) => patch(slabOf(d), OFFSET.slotCount, u32(SLOTS + 1)), slabOf],
-  ['capacity overwritten', (d) => patch(slabOf(d), OFFSET.seriesCapacity, u32(1)), slabOf],
-  ['checksum overwritten', (d) => patch(slabOf(d), OFFSET.checksum, u64(12345n)), slabOf],
-  ['zeroed header', (d) => patch(slabOf(d), 0, Buffer.alloc(HEADER_BYTES)), slabOf],
+  ['magic overwritten', (d) => patchBytes(slabOf(d), 0, Buffer.from('X')), slabOf],
+  ['version overwritten', (d) => patchBytes(slabOf(d), OFFSET.version, u32(2)), slabOf],
+  ['header size overwritten', (d) => patchBytes(slabOf(d), OFFSET.headerBytes, u32(8192)), slabOf],
+  ['slot count overwritten', (d) => patchBytes(slabOf(d), OFFSET.slotCount, u32(SLOTS + 1)), slabOf],
+  ['capacity overwritten', (d) => patchBytes(slabOf(d), OFFSET.seriesCapacity, u32(1)), slabOf],
+  ['checksum overwritten', (d) => patchBytes(slabOf(d), OFFSET.checksum, u64(12345n)), slabOf],
+  ['zeroed header', (d) => patchBytes(slabOf(d), 0, Buffer.alloc(HEADER_BYTES)), slabOf],
   [
     'slot count changed, checksum recomputed',
     (d) => patchWithChecksum(slabOf(d), OFFSET.slotCount, u32(SLOTS + 1)),
@@ -113,13 +81,25 @@ const DAMAGE: Damage[] = [
     (d) => patchWithChecksum(slabOf(d), OFFSET.tierIndex, u32(1)),
     slabOf,
   ],
-  ['newest slot above 2^53', (d) => patch(slabOf(d), OFFSET.newestSlot, u64(2n ** 60n)), slabOf],
-  ['newest slot all ones', (d) => patch(slabOf(d), OFFSET.newestSlot, u64(2n ** 64n - 1n)), slabOf],
-  ['newest slot above 2^53 / interval', (d) => patch(slabOf(d), OFFSET.newestSlot, u64(10n ** 13n)), slabOf],
-  ['dirty-from out of range', (d) => patch(slabOf(d), OFFSET.dirtyFrom, u64(2n ** 63n)), slabOf],
-  ['consolidation mark out of range', (d) => patch(slabOf(d), OFFSET.consolidatedTo, u64(2n ** 62n)), slabOf],
-  ['series count above capacity', (d) => patch(slabOf(d), OFFSET.seriesCount, u32(MAX_SERIES + 1)), slabOf],
-  ['series count all ones', (d) => patch(slabOf(d), OFFSET.seriesCount, u32(0xffff_ffff)), slabOf],
+  ['newest slot above 2^53', (d) => patchBytes(slabOf(d), OFFSET.newestSlot, u64(2n ** 60n)), slabOf],
+  ['newest slot all ones', (d) => patchBytes(slabOf(d), OFFSET.newestSlot, u64(2n ** 64n - 1n)), slabOf],
+  [
+    'newest slot above 2^53 / interval',
+    (d) => patchBytes(slabOf(d), OFFSET.newestSlot, u64(10n ** 13n)),
+    slabOf,
+  ],
+  ['dirty-from out of range', (d) => patchBytes(slabOf(d), OFFSET.dirtyFrom, u64(2n ** 63n)), slabOf],
+  [
+    'consolidation mark out of range',
+    (d) => patchBytes(slabOf(d), OFFSET.consolidatedTo, u64(2n ** 62n)),
+    slabOf,
+  ],
+  [
+    'series count above capacity',
+    (d) => patchBytes(slabOf(d), OFFSET.seriesCount, u32(MAX_SERIES + 1)),
+    slabOf,
+  ],
+  ['series count all ones', (d) => patchBytes(slabOf(d), OFFSET.seriesCount, u32(0xffff_ffff)), slabOf],
   ['slab missing', (d) => rmSync(slabOf(d)), slabOf],
   [
     'metadata schema edited (slab no longer matches)',
@@ -271,9 +251,9 @@ test('garbage in the timestamp column is never returned; the writer repairs it a
   const d = makeStore();
   const tsAt = (pos: number): number => HEADER_BYTES + pos * 8;
   const posOf = (i: number): number => (T0 / 1000 + i) % SLOTS;
-  patch(slabOf(d), tsAt(posOf(2)), Buffer.alloc(8, 0xab)); // not a whole ms
-  patch(slabOf(d), tsAt(posOf(4)), u64(BigInt(T0 + 5000) * 1_000_000n)); // another slot's time
-  patch(slabOf(d), tsAt(posOf(6)), u64(1n)); // 1 ns
+  patchBytes(slabOf(d), tsAt(posOf(2)), Buffer.alloc(8, 0xab)); // not a whole ms
+  patchBytes(slabOf(d), tsAt(posOf(4)), u64(BigInt(T0 + 5000) * 1_000_000n)); // another slot's time
+  patchBytes(slabOf(d), tsAt(posOf(6)), u64(1n)); // 1 ns
   const expected = [0, 1, 3, 5, 7, 8, 9];
   const reader = Store.open(d, { readOnly: true });
   assert.deepEqual(Array.from(reader.query(0).values), expected);

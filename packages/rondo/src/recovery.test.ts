@@ -1,10 +1,10 @@
 // Writer recovery of header fields a crash can leave half-written.
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Store } from './index.js';
 import { OFFSET } from './slab.js';
+import { patchBytes, readBytes, u64 } from './test-fixtures/bytes.js';
 import { oneTier, scratchDirs, T0 } from './test-fixtures/helpers.js';
 
 const scratch = scratchDirs('recovery');
@@ -26,28 +26,9 @@ function storeWith(...values: number[]): string {
 
 const slabOf = (dir: string): string => join(dir, 'fast.0.slab');
 
-/** The 8 bytes of `dir`'s slab header at `offset`. */
-function headerBytes(dir: string, offset: number): Buffer {
-  const b = Buffer.alloc(8);
-  const fd = openSync(slabOf(dir), 'r');
-  try {
-    readSync(fd, b, 0, 8, offset);
-  } finally {
-    closeSync(fd);
-  }
-  return b;
-}
-
 /** Rewrites the u64 at `offset` of `dir`'s slab header as `change` says. */
 function patchU64(dir: string, offset: number, change: (v: bigint) => bigint): void {
-  const b = headerBytes(dir, offset);
-  b.writeBigUInt64LE(change(b.readBigUInt64LE(0)));
-  const fd = openSync(slabOf(dir), 'r+');
-  try {
-    writeSync(fd, b, 0, 8, offset);
-  } finally {
-    closeSync(fd);
-  }
+  patchBytes(slabOf(dir), offset, u64(change(readBytes(slabOf(dir), offset, 8).readBigUInt64LE(0))));
 }
 
 test('a newest slot torn across a 2^32 boundary (low word written, high not) is raised to the stamped slot', () => {
@@ -83,7 +64,11 @@ test('an odd generation left by a killed writer is closed on reopen, and readers
   const reader = Store.open(dir, { readOnly: true });
   assert.deepEqual([...reader.query(X).values], [7], 'a reader does not hang on an odd generation');
   const store = Store.open(dir);
-  assert.equal(headerBytes(dir, OFFSET.generation).readUInt32LE(0) % 2, 0, 'the writer made it even');
+  assert.equal(
+    readBytes(slabOf(dir), OFFSET.generation, 4).readUInt32LE(0) % 2,
+    0,
+    'the writer made it even',
+  );
   store.record(X, 8, T0 + 1);
   assert.deepEqual([...reader.query(X).values], [7, 8]);
   reader.close();
