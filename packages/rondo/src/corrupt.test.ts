@@ -29,7 +29,7 @@ function makeStore(): string {
 const slabOf = (d: string): string => join(d, 's.0.slab');
 const metaOf = (d: string): string => join(d, 'rondo.json');
 
-/** Rewrites a header field and then a valid checksum, so only the identity check can catch it. */
+/** Rewrites a header field and then a valid checksum. */
 function patchWithChecksum(path: string, offset: number, bytes: Buffer): void {
   patchBytes(path, offset, bytes);
   patchBytes(path, OFFSET.checksum, u64(fnv1a64(readBytes(path, 0, CHECKSUM_COVERS))));
@@ -48,58 +48,49 @@ type Damage = [
 ];
 const slabSize = 4096 + SLOTS * (1 + MAX_SERIES) * 8;
 
+/** Damage that overwrites the slab header at `offset` with `bytes`. */
+const header = (what: string, offset: number, bytes: Buffer): Damage => [
+  what,
+  (d) => patchBytes(slabOf(d), offset, bytes),
+  slabOf,
+];
+/** Damage that rewrites a header field and then a valid checksum, so only the identity check can catch it. */
+const identity = (what: string, offset: number, bytes: Buffer): Damage => [
+  what,
+  (d) => patchWithChecksum(slabOf(d), offset, bytes),
+  slabOf,
+];
+/** Damage that edits the metadata document. */
+const metadata = (what: string, edit: (doc: Record<string, unknown>) => void): Damage => [
+  what,
+  (d) => editMeta(d, edit),
+  metaOf,
+];
+
 const DAMAGE: Damage[] = [
   ['slab truncated by 8 bytes', (d) => truncateSync(slabOf(d), slabSize - 8), slabOf],
   ['slab shorter than its header', (d) => truncateSync(slabOf(d), 100), slabOf],
   ['slab empty', (d) => truncateSync(slabOf(d), 0), slabOf],
   ['slab extended', (d) => truncateSync(slabOf(d), slabSize + 4096), slabOf],
   ['slab extended by one byte', (d) => truncateSync(slabOf(d), slabSize + 1), slabOf],
-  ['magic overwritten', (d) => patchBytes(slabOf(d), 0, Buffer.from('X')), slabOf],
-  ['version overwritten', (d) => patchBytes(slabOf(d), OFFSET.version, u32(2)), slabOf],
-  ['header size overwritten', (d) => patchBytes(slabOf(d), OFFSET.headerBytes, u32(8192)), slabOf],
-  ['slot count overwritten', (d) => patchBytes(slabOf(d), OFFSET.slotCount, u32(SLOTS + 1)), slabOf],
-  ['capacity overwritten', (d) => patchBytes(slabOf(d), OFFSET.seriesCapacity, u32(1)), slabOf],
-  ['checksum overwritten', (d) => patchBytes(slabOf(d), OFFSET.checksum, u64(12345n)), slabOf],
-  ['zeroed header', (d) => patchBytes(slabOf(d), 0, Buffer.alloc(HEADER_BYTES)), slabOf],
-  [
-    'slot count changed, checksum recomputed',
-    (d) => patchWithChecksum(slabOf(d), OFFSET.slotCount, u32(SLOTS + 1)),
-    slabOf,
-  ],
-  [
-    'schema hash changed, checksum recomputed',
-    (d) => patchWithChecksum(slabOf(d), OFFSET.schemaHash, u64(1n)),
-    slabOf,
-  ],
-  [
-    'interval changed, checksum recomputed',
-    (d) => patchWithChecksum(slabOf(d), OFFSET.intervalNs, u64(2_000_000_000n)),
-    slabOf,
-  ],
-  [
-    'tier index changed, checksum recomputed',
-    (d) => patchWithChecksum(slabOf(d), OFFSET.tierIndex, u32(1)),
-    slabOf,
-  ],
-  ['newest slot above 2^53', (d) => patchBytes(slabOf(d), OFFSET.newestSlot, u64(2n ** 60n)), slabOf],
-  ['newest slot all ones', (d) => patchBytes(slabOf(d), OFFSET.newestSlot, u64(2n ** 64n - 1n)), slabOf],
-  [
-    'newest slot above 2^53 / interval',
-    (d) => patchBytes(slabOf(d), OFFSET.newestSlot, u64(10n ** 13n)),
-    slabOf,
-  ],
-  ['dirty-from out of range', (d) => patchBytes(slabOf(d), OFFSET.dirtyFrom, u64(2n ** 63n)), slabOf],
-  [
-    'consolidation mark out of range',
-    (d) => patchBytes(slabOf(d), OFFSET.consolidatedTo, u64(2n ** 62n)),
-    slabOf,
-  ],
-  [
-    'series count above capacity',
-    (d) => patchBytes(slabOf(d), OFFSET.seriesCount, u32(MAX_SERIES + 1)),
-    slabOf,
-  ],
-  ['series count all ones', (d) => patchBytes(slabOf(d), OFFSET.seriesCount, u32(0xffff_ffff)), slabOf],
+  header('magic overwritten', 0, Buffer.from('X')),
+  header('version overwritten', OFFSET.version, u32(2)),
+  header('header size overwritten', OFFSET.headerBytes, u32(8192)),
+  header('slot count overwritten', OFFSET.slotCount, u32(SLOTS + 1)),
+  header('capacity overwritten', OFFSET.seriesCapacity, u32(1)),
+  header('checksum overwritten', OFFSET.checksum, u64(12345n)),
+  header('zeroed header', 0, Buffer.alloc(HEADER_BYTES)),
+  identity('slot count changed, checksum recomputed', OFFSET.slotCount, u32(SLOTS + 1)),
+  identity('schema hash changed, checksum recomputed', OFFSET.schemaHash, u64(1n)),
+  identity('interval changed, checksum recomputed', OFFSET.intervalNs, u64(2_000_000_000n)),
+  identity('tier index changed, checksum recomputed', OFFSET.tierIndex, u32(1)),
+  header('newest slot above 2^53', OFFSET.newestSlot, u64(2n ** 60n)),
+  header('newest slot all ones', OFFSET.newestSlot, u64(2n ** 64n - 1n)),
+  header('newest slot above 2^53 / interval', OFFSET.newestSlot, u64(10n ** 13n)),
+  header('dirty-from out of range', OFFSET.dirtyFrom, u64(2n ** 63n)),
+  header('consolidation mark out of range', OFFSET.consolidatedTo, u64(2n ** 62n)),
+  header('series count above capacity', OFFSET.seriesCount, u32(MAX_SERIES + 1)),
+  header('series count all ones', OFFSET.seriesCount, u32(0xffff_ffff)),
   ['slab missing', (d) => rmSync(slabOf(d)), slabOf],
   [
     'metadata schema edited (slab no longer matches)',
@@ -114,96 +105,40 @@ const DAMAGE: Damage[] = [
   ['metadata empty', (d) => writeFileSync(metaOf(d), ''), metaOf],
   ['metadata is null', (d) => writeFileSync(metaOf(d), 'null'), metaOf],
   ['metadata is an array', (d) => writeFileSync(metaOf(d), '[]'), metaOf],
-  [
-    'metadata format field wrong',
-    (d) =>
-      editMeta(d, (doc) => {
-        doc.format = 'other';
-      }),
-    metaOf,
-  ],
-  [
-    'metadata version 2',
-    (d) =>
-      editMeta(d, (doc) => {
-        doc.version = 2;
-      }),
-    metaOf,
-  ],
-  [
-    'metadata series not an array',
-    (d) =>
-      editMeta(d, (doc) => {
-        doc.series = {};
-      }),
-    metaOf,
-  ],
-  [
-    'metadata schemas missing',
-    (d) =>
-      editMeta(d, (doc) => {
-        delete doc.schemas;
-      }),
-    metaOf,
-  ],
-  [
-    'metadata schema entry null',
-    (d) =>
-      editMeta(d, (doc) => {
-        (doc.schemas as unknown[])[0] = null;
-      }),
-    metaOf,
-  ],
-  [
-    'metadata schema invalid (maxSeries 0)',
-    (d) =>
-      editMeta(d, (doc) => {
-        (doc.schemas as { maxSeries: number }[])[0]!.maxSeries = 0;
-      }),
-    metaOf,
-  ],
-  [
-    'metadata series entry null',
-    (d) =>
-      editMeta(d, (doc) => {
-        (doc.series as unknown[])[1] = null;
-      }),
-    metaOf,
-  ],
-  [
-    'metadata series columns out of order',
-    (d) =>
-      editMeta(d, (doc) => {
-        (doc.series as { column: number }[])[1]!.column = 2;
-      }),
-    metaOf,
-  ],
-  [
-    'metadata series in an unknown schema',
-    (d) =>
-      editMeta(d, (doc) => {
-        (doc.series as { schema: string }[])[0]!.schema = 'nope';
-      }),
-    metaOf,
-  ],
-  [
-    'metadata series label not a string',
-    (d) =>
-      editMeta(d, (doc) => {
-        (doc.series as { labels: Record<string, unknown> }[])[1]!.labels.k = 5;
-      }),
-    metaOf,
-  ],
-  [
-    'metadata with more series than the capacity',
-    (d) =>
-      editMeta(d, (doc) => {
-        const series = doc.series as unknown[];
-        for (let c = 2; c <= MAX_SERIES; c++)
-          series.push({ name: `x${c}`, labels: {}, schema: 's', column: c });
-      }),
-    metaOf,
-  ],
+  metadata('metadata format field wrong', (doc) => {
+    doc.format = 'other';
+  }),
+  metadata('metadata version 2', (doc) => {
+    doc.version = 2;
+  }),
+  metadata('metadata series not an array', (doc) => {
+    doc.series = {};
+  }),
+  metadata('metadata schemas missing', (doc) => {
+    delete doc.schemas;
+  }),
+  metadata('metadata schema entry null', (doc) => {
+    (doc.schemas as unknown[])[0] = null;
+  }),
+  metadata('metadata schema invalid (maxSeries 0)', (doc) => {
+    (doc.schemas as { maxSeries: number }[])[0]!.maxSeries = 0;
+  }),
+  metadata('metadata series entry null', (doc) => {
+    (doc.series as unknown[])[1] = null;
+  }),
+  metadata('metadata series columns out of order', (doc) => {
+    (doc.series as { column: number }[])[1]!.column = 2;
+  }),
+  metadata('metadata series in an unknown schema', (doc) => {
+    (doc.series as { schema: string }[])[0]!.schema = 'nope';
+  }),
+  metadata('metadata series label not a string', (doc) => {
+    (doc.series as { labels: Record<string, unknown> }[])[1]!.labels.k = 5;
+  }),
+  metadata('metadata with more series than the capacity', (doc) => {
+    const series = doc.series as unknown[];
+    for (let c = 2; c <= MAX_SERIES; c++) series.push({ name: `x${c}`, labels: {}, schema: 's', column: c });
+  }),
 ];
 
 describe('damaged stores are ERR_RONDO_CORRUPT, naming the file', { timeout: 30_000 }, () => {
