@@ -56,13 +56,12 @@ export function twoTiers(
  * Asserts that Store.open with `options` is ERR_RONDO_CONFIG (with a message matching `message`)
  * and that it wrote nothing: validation comes before any file is made.
  */
-export function refusesConfig(options: unknown, message?: MessageCheck, what?: string): Error {
+export function refusesConfig(options: unknown, message?: MessageCheck, what?: string): void {
   const parent = tempDir('config');
   const dir = join(parent, 'store');
   try {
-    const err = throwsCode(() => Store.open(dir, options as StoreOptions), 'ERR_RONDO_CONFIG', message, what);
+    throwsCode(() => Store.open(dir, options as StoreOptions), 'ERR_RONDO_CONFIG', message, what);
     assert.equal(existsSync(dir), false, `${what ?? 'a refused configuration'}: nothing written`);
-    return err;
   } finally {
     removeDir(parent);
   }
