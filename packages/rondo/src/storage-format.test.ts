@@ -1,20 +1,19 @@
 // Checks docs/storage-format.md against the code and against bytes the code writes: the doc's
 // header table, hash algorithm, example hash and size formula must all hold.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { IDENTITY_AT, JOURNAL_HEADER_BYTES, JOURNAL_OFFSET } from './catalog/journal.js';
 import { Store } from './index.js';
 import { CHECKSUM_COVERS, FORMAT_VERSION, HEADER_BYTES, MAGIC, OFFSET } from './slab.js';
+import { scratchDirs } from './test-fixtures/helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const doc = readFileSync(resolve(here, '../../../docs/storage-format.md'), 'utf8');
-const tmp = mkdtempSync(join(tmpdir(), 'rondo-format-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const scratch = scratchDirs('format');
 
 interface Row {
   offset: number;
@@ -85,7 +84,7 @@ test('the header table is contiguous, covers 104 bytes, and matches the offsets 
 });
 
 test('a slab written by the code reads back field by field as the doc describes', () => {
-  const dir = join(tmp, 'store');
+  const dir = scratch();
   const schema = {
     name: 'vm',
     match: { job: 'vmm' },
@@ -208,7 +207,7 @@ test('the journal tables are contiguous and match the code', () => {
 });
 
 test('a journal written by the code reads back as the doc describes', () => {
-  const dir = join(tmp, 'journal');
+  const dir = scratch();
   const schemas = [{ name: 'vm', maxSeries: 4, tiers: [{ interval: '1s', retention: '1m' }] }];
   const store = Store.open(dir, { schemas });
   const h = store.register('cpu', { z: 'é', a: '1' }, { type: 'counter' });
