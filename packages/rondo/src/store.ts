@@ -167,13 +167,13 @@ export class Store {
   record(handle: SeriesHandle, value: number, timestamp?: number): void {
     const e = this.table[handle & this.mask];
     // A stale or foreign handle finds another series' entry, or none; a string never equals a number.
-    if (e === undefined || e.handle !== handle || e.col === null) throw this.handleError(handle);
+    if (e === undefined || e.handle !== handle || e.values === null) throw this.handleError(handle);
     if (typeof value !== 'number' || (value - value !== 0 && !Number.isNaN(value))) throw invalidValue(value);
     const t = timestamp === undefined ? Date.now() : timestamp;
     const ring = e.ring!;
     const state = ring.state;
     if (typeof t === 'number' && t >= state[S_START]! && t < state[S_END]!) {
-      e.col[ring.curPos] = value;
+      e.values[e.base + ring.curPos] = value;
       state[S_WRITES]!++;
       return;
     }
@@ -191,7 +191,7 @@ export class Store {
     set.state[T_TIME] = t;
     const pos = set.writePosition();
     if (pos < 0) return;
-    e.col![pos] = this.pending[P_VALUE]!;
+    e.values![e.base + pos] = this.pending[P_VALUE]!;
     e.ring!.state[S_WRITES]!++;
   }
 
@@ -214,7 +214,7 @@ export class Store {
     for (let i = 0; i < handles.length; i++) {
       const h = handles[i]!;
       const e = this.table[h & this.mask];
-      if (e === undefined || e.handle !== h || e.col === null) throw this.handleError(h);
+      if (e === undefined || e.handle !== h || e.values === null) throw this.handleError(h);
       // Per handle: schemas differ in their first valid time, and nothing may be written on failure.
       if (typeof t !== 'number' || !(t >= e.set!.minTime && t < TIME_END))
         throw this.timestampError(t, e.set!);

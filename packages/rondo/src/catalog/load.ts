@@ -60,6 +60,7 @@ export function loadCatalog(src: CatalogSource): LoadedCatalog {
   const { log, read } = SeriesLog.open(path, hash, src.writable);
   try {
     catalog.nextHandle = read.handleFloor;
+    catalog.reserve(read.records.length);
     for (const r of read.records) catalog.apply(r);
     finish(catalog, src, src.writable);
   } catch (err) {

@@ -55,10 +55,10 @@ export class Registry {
     private readonly sets: readonly TierSet[],
   ) {
     this.idle = sets.map((set) => (set.schema.retireAfter === null ? null : new IdleTracker(set)));
-    for (const e of catalog.entries()) {
+    catalog.forEach((e) => {
       sets[e.schema]!.setCounter(e.column, e.counter);
       if (e.live) this.bind(e);
-    }
+    });
   }
 
   /** Checks and routes one series; ERR_RONDO_INVALID_LABEL / ERR_RONDO_NO_MATCHING_SCHEMA / ERR_RONDO_INVALID_ARGUMENT. */
@@ -161,7 +161,12 @@ export class Registry {
       if (cols.length < n) throw this.fullError(s, n);
       given.set(s, cols);
     }
-    return reqs.map((r) => given.get(r.schema)!.shift()!);
+    const next = new Map<number, number>();
+    return reqs.map((r) => {
+      const i = next.get(r.schema) ?? 0;
+      next.set(r.schema, i + 1);
+      return given.get(r.schema)![i]!;
+    });
   }
 
   private fullError(s: number, n: number): RondoError {
@@ -239,7 +244,8 @@ export class Registry {
     const set = this.sets[e.schema]!;
     set.setCounter(e.column, e.counter);
     const ring = set.rings[0]!;
-    e.col = ring.slab.values.subarray(e.column * ring.slots, (e.column + 1) * ring.slots);
+    e.values = ring.slab.values;
+    e.base = e.column * ring.slots;
     e.ring = ring;
     e.set = set;
   }
