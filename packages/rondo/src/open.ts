@@ -8,7 +8,7 @@ import { loadCatalog } from './catalog/load.js';
 import type { SeriesLog } from './catalog/series-log.js';
 import { corrupt, ioError, RondoError } from './errors.js';
 import { dataDir, lockPath, metadataPath } from './layout.js';
-import { acquireWriterLock, releaseWriterLock } from './lock.js';
+import { acquireWriterLock, releaseWriterLock, type WriterLock } from './lock.js';
 import { type Metadata, metadataExists, readMetadata, writeMetadata } from './metadata.js';
 import { migrateLocked } from './migrate.js';
 import { describeMismatch } from './migrate-plan.js';
@@ -38,15 +38,15 @@ export interface OpenedStore {
   log: SeriesLog | null;
   /** The directory of the current generation's data files (slabs, journal, cursors). */
   dataDir: string;
-  /** The writer lock's descriptor, or null for a reader. */
-  lockFd: number | null;
+  /** The writer lock, or null for a reader. */
+  lock: WriterLock | null;
 }
 
 /** Releases what an opened store holds: the journal, every mapping, then the writer lock. */
-export function closeOpened(sets: readonly TierSet[], log: SeriesLog | null, lockFd: number | null): void {
+export function closeOpened(sets: readonly TierSet[], log: SeriesLog | null, lock: WriterLock | null): void {
   log?.close();
   unmapSets(sets);
-  if (lockFd !== null) releaseWriterLock(lockFd);
+  if (lock !== null) releaseWriterLock(lock);
 }
 
 /** Checks Store.open's arguments; returns the given schemas, validated (undefined when none). */
@@ -82,7 +82,7 @@ export function openStoreDir(dir: string, options: StoreOptions): OpenedStore {
       throw ioError(dir, 'create the store directory', cause);
     }
   }
-  const lockFd = readOnly ? null : acquireWriterLock(dir);
+  const lock = readOnly ? null : acquireWriterLock(dir);
   const sets: TierSet[] = [];
   try {
     const meta = loadMetadata(dir, given, readOnly, options.migrate === true);
@@ -100,9 +100,9 @@ export function openStoreDir(dir: string, options: StoreOptions): OpenedStore {
       v1Series: meta.v1Series,
     });
     if (meta.version === 1 && !readOnly) writeMetadata(dir, schemas, meta.generation);
-    return { dir, readOnly, schemas, sets, catalog, log, lockFd, dataDir: data };
+    return { dir, readOnly, schemas, sets, catalog, log, lock, dataDir: data };
   } catch (err) {
-    closeOpened(sets, null, lockFd);
+    closeOpened(sets, null, lock);
     // A creation that failed leaves nothing behind: createGeneration removed its files.
     if (creating && !metadataExists(dir))
       rmSync(dirExisted ? lockPath(dir) : dir, { recursive: true, force: true });
