@@ -1,8 +1,9 @@
-import { closeSync, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync } from 'node:fs';
 import { writeFileAtomic } from './atomic-file.js';
 import { closed, corrupt, ioError, RondoError } from './errors.js';
 import { tryLockFile } from './file-lock.js';
 import { cursorDir, cursorLockPath, cursorPath } from './layout.js';
+import { isMissing, readRegular } from './regular-file.js';
 
 // A name becomes a file name: keep it short and free of path separators and dot-dot.
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -71,11 +72,10 @@ export function readCursor(dir: string, name: string): CursorDoc {
   const path = cursorPath(dir, name);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT')
-      return { format: 'rondo-cursor', version: 1, name, tiers: {} };
-    throw ioError(path, 'read', cause);
+    text = readRegular(path, 'the cursor').toString('utf8');
+  } catch (err) {
+    if (isMissing(err)) return { format: 'rondo-cursor', version: 1, name, tiers: {} };
+    throw err;
   }
   let doc: CursorDoc;
   try {

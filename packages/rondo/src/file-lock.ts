@@ -1,6 +1,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { ioError } from './errors.js';
 import { native } from './native.js';
+import { isMissing, openRegular } from './regular-file.js';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -13,11 +14,13 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
  */
 export function tryLockFile(path: string, retries = 0, directory = false): number | null {
   let fd: number;
-  try {
-    fd = openSync(path, directory ? 'r' : 'a+');
-  } catch (cause) {
-    throw ioError(path, directory ? 'open the directory to lock it' : 'open the lock file', cause);
-  }
+  if (directory) {
+    try {
+      fd = openSync(path, 'r');
+    } catch (cause) {
+      throw ioError(path, 'open the directory to lock it', cause);
+    }
+  } else fd = openRegular(path, 'a+', 'the lock file');
   try {
     for (let attempt = 0; ; attempt++) {
       if (native().lock(fd, true)) return fd;
@@ -33,12 +36,13 @@ export function tryLockFile(path: string, retries = 0, directory = false): numbe
 }
 
 /** True when some open file holds an exclusive flock on `path` right now (false when it is missing). */
-export function isLocked(path: string): boolean {
+export function isLocked(path: string, directory = false): boolean {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
-  } catch {
-    return false;
+    fd = directory ? openSync(path, 'r') : openRegular(path, 'r', 'the lock file');
+  } catch (err) {
+    if (directory || isMissing(err)) return false;
+    throw err;
   }
   try {
     if (!native().lock(fd, false)) return true;

@@ -1,7 +1,8 @@
-import { closeSync, ftruncateSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, writeSync } from 'node:fs';
 import { ioError, RondoError } from './errors.js';
 import { isLocked, tryLockFile } from './file-lock.js';
 import { lockPath } from './layout.js';
+import { readRegular } from './regular-file.js';
 
 /** The single-writer lock of a store: flocks on the store directory and on its `LOCK` file. */
 export interface WriterLock {
@@ -62,13 +63,13 @@ export function releaseWriterLock(lock: WriterLock): void {
 
 /** True when some process holds the writer lock of the store at `dir` right now. */
 export function writerActive(dir: string): boolean {
-  return isLocked(dir) || isLocked(lockPath(dir));
+  return isLocked(dir, true) || isLocked(lockPath(dir));
 }
 
 /** The pid written in `LOCK` (whether or not a writer holds it now), or null. */
 function lockHolderPid(dir: string): number | null {
   try {
-    const pid = Number.parseInt(readFileSync(lockPath(dir), 'utf8'), 10);
+    const pid = Number.parseInt(readRegular(lockPath(dir), 'the lock file').toString('utf8'), 10);
     return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
   } catch {
     return null;

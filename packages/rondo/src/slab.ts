@@ -4,6 +4,7 @@ import { endianness } from 'node:os';
 import { corrupt, ioError, RondoError } from './errors.js';
 import { fnv1a64 } from './hash.js';
 import { native } from './native.js';
+import { isMissing, openRegular } from './regular-file.js';
 import { nsToMs } from './timestamp.js';
 
 // Byte layout of a slab file; docs/storage-format.md is the reference and a test checks the two agree.
@@ -207,16 +208,13 @@ export class Slab {
     }
     let fd: number;
     try {
-      fd = openSync(path, writable ? 'r+' : 'r');
-    } catch (cause) {
-      const code = (cause as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw corrupt(path, 'slab file is missing');
-      throw ioError(path, 'open', cause);
+      fd = openRegular(path, writable ? 'r+' : 'r', 'the slab');
+    } catch (err) {
+      if (isMissing(err)) throw corrupt(path, 'slab file is missing');
+      throw err;
     }
     try {
-      const st = fstatSync(fd);
-      if (!st.isFile()) throw corrupt(path, 'not a regular file');
-      const size = st.size;
+      const size = fstatSync(fd).size;
       if (size < HEADER_BYTES)
         throw corrupt(path, `file is ${size} bytes, shorter than the ${HEADER_BYTES}-byte header`);
       const head = Buffer.alloc(HEADER_BYTES);
