@@ -1,5 +1,5 @@
-// Test helper, not part of the published package (it needs the devDependencies protobufjs and
-// snappyjs): a loopback remote-write receiver that decodes requests with independent decoders and
+// rondo-testkit/fake-receiver (a subpath, so tests that do not need it never load protobufjs):
+// a loopback remote-write receiver that decodes requests with independent decoders and
 // answers from a script, or like Prometheus refuses a whole request holding a sample too old.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createRequire } from 'node:module';
@@ -72,7 +72,7 @@ export class FakeReceiver {
 
   /** Starts listening on a free loopback port. */
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
+    const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -109,8 +109,9 @@ export class FakeReceiver {
         answer(reply);
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    const { port } = this.server.address() as AddressInfo;
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
     this.url = `http://127.0.0.1:${port}/api/v1/write`;
     return this;
   }
