@@ -23,7 +23,7 @@ import {
   usageError,
   useColour,
 } from '../cli.js';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
 
 const help = `Usage: rondo bench [--points N] [--series S] [--tiers 1|3] [--json]
 
