@@ -230,36 +230,23 @@ function writeOut(text: string): Promise<void> {
   });
 }
 
-/** Output is written in chunks of about this many characters. */
-const OUTPUT_CHUNK = 1 << 20;
-
-/**
- * Collects output and writes it in chunks of about 1 MiB, waiting for stdout to take each, so
- * a large output streams with bounded memory and few system calls.
- */
+/** Collects output lines and writes them in chunks of about 64 KiB. */
 export class Output {
-  private buffered = '';
-
-  /** Appends text as is; call {@link flushIfFull} now and then (once per chunk of rows). */
-  write(text: string): void {
-    this.buffered += text;
-  }
-
-  /** Writes what is buffered once it reaches the chunk size. */
-  async flushIfFull(): Promise<void> {
-    if (this.buffered.length >= OUTPUT_CHUNK) await this.flush();
-  }
+  private parts: string[] = [];
+  private size = 0;
 
   /** Appends one line (a newline is added). */
   async line(text: string): Promise<void> {
-    this.write(`${text}\n`);
-    await this.flushIfFull();
+    this.parts.push(text, '\n');
+    this.size += text.length + 1;
+    if (this.size >= 65536) await this.flush();
   }
 
   /** Writes what is buffered. */
   async flush(): Promise<void> {
-    const text = this.buffered;
-    this.buffered = '';
+    const text = this.parts.join('');
+    this.parts = [];
+    this.size = 0;
     await writeOut(text);
   }
 }

@@ -454,6 +454,27 @@ describe('fixes', () => {
     );
   });
 
+  test('Unicode names: bare when they are letters, quoted otherwise (the error says how); (?i) works', async () => {
+    const dir = join(scratch(), 'store');
+    const s = Store.open(dir, {
+      schemas: [{ name: 's', maxSeries: 4, tiers: [{ interval: '1s', retention: '1h' }] }],
+    });
+    s.record(s.register('température', { hôte: 'Web1' }), 21.5, T0);
+    s.record(s.register('🔥', { host: 'a' }), 1, T0);
+    s.close();
+    const bare = await rondo(['query', dir, 'température{hôte=~"(?i)WEB1"}']);
+    assert.equal(bare.code, 0, bare.stderr);
+    assert.equal(bare.stdout, 'time,name,hôte,value\n2023-11-14T22:13:20Z,température,Web1,21.5\n');
+    const quoted = await rondo(['query', dir, '{"🔥"}']);
+    assert.equal(quoted.stdout, 'time,name,host,value\n2023-11-14T22:13:20Z,🔥,a,1\n');
+    assertCliError(
+      await rondo(['query', dir, '🔥']),
+      2,
+      'ERR_RONDO_USAGE',
+      /^bad selector "🔥": unexpected "🔥" \(U\+1F525\) at position 1 \(.*must be quoted: \{"🔥"\} or \{__name__="🔥"\}\) — see rondo query --help$/,
+    );
+  });
+
   test('--start with epoch seconds and an s is the same instant as in ms', async () => {
     const secs = await one('mem_bytes', '--start', `${SAMPLE_START / 1000 + 3597}s`);
     const ms = await one('mem_bytes', '--start', `${SAMPLE_START + 3_597_000}`);

@@ -13,7 +13,6 @@ import {
   CliError,
   EXIT_FAILURE,
   execute,
-  Output,
   openStore,
   parseCommandArgs,
   parseCount,
@@ -24,6 +23,7 @@ import {
 import type { Command } from '../command.js';
 import { plot } from '../plot.js';
 import { printCsv, printJson, printTable } from '../query-output.js';
+import { RowBuffer } from '../row-buffer.js';
 import { type PlannedSeries, planSeries, readAll, type TimeWindow } from '../series-reader.js';
 import { formatTime, plural } from '../text.js';
 import { rangeOption, timeOption } from '../time.js';
@@ -212,12 +212,12 @@ async function run(args: string[]): Promise<number> {
     const win = timeWindow(store, req, selected);
     // Plan every series before printing, so an error (a tier one schema lacks) prints alone.
     const plans = selected.map((info) => planSeries(store, info, win, req.tier));
-    const out = new Output();
-    if (req.plot) for (const line of chart(store, plans, req, win)) out.write(`${line}\n`);
+    const out = new RowBuffer();
+    if (req.plot) await out.write(`${chart(store, plans, req, win).join('\n')}\n`);
     else if (req.format === 'json') await printJson(out, store, plans);
     else if (req.format === 'csv') await printCsv(out, store, plans);
     else await printTable(out, store, plans, win.start);
-    await out.flush();
+    await out.end();
     return 0;
   } finally {
     store.close();
