@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { Child, hasPty, scratchDirs, showEscapes, waitUntil } from 'rondo-testkit';
-import { BIN, rondo, rondoOnTty } from './test-fixtures/run.js';
+import { assertCliError, BIN, rondo, rondoOnTty } from './test-fixtures/run.js';
 
 const scratch = scratchDirs('cli-bench');
 
@@ -56,12 +56,11 @@ test('bench usage errors', async () => {
     [['--tiers', '2'], /--tiers must be 1 or 3/],
     [['--points', '99999999999999999999'], /--points must be a whole number ≥ 1/],
     [['--series', '-3'], /--series must be a whole number ≥ 1, got "-3"/],
+    [['--series', '2000000'], /--series must be at most 1,048,576, got 2000000/],
+    [['--points', '100000000000'], /--points must be at most 10,000,000,000/],
     [['extra'], /unexpected argument "extra"/],
-  ] as const) {
-    const r = await rondo(['bench', ...args]);
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, message);
-  }
+  ] as const)
+    assertCliError(await rondo(['bench', ...args]), 2, 'ERR_RONDO_USAGE', message);
 });
 
 /** Starts `rondo bench` with its own TMPDIR, so leftovers can be seen. */

@@ -75,6 +75,11 @@ describe('rondo push', () => {
       ],
       [[dir, '--url', rx.url, '--max-samples', '1e3'], /--max-samples must be a whole number ≥ 1, got "1e3"/],
       [[dir, '--url', rx.url, '--max-samples', '0'], /--max-samples must be a whole number ≥ 1, got "0"/],
+      [
+        [dir, '--url', rx.url, '--max-samples', '99999999999'],
+        /--max-samples must be at most 10,000,000, got 99999999999/,
+      ],
+      [[dir, '--url', rx.url, '--label', 'k='], /--label k=: the value is empty/],
     ];
     for (const [args, message] of cases)
       assertCliError(await cli(['push', ...args]), 2, 'ERR_RONDO_USAGE', message);
@@ -229,7 +234,7 @@ describe('rondo push', () => {
     assert.equal(lines.length, 2, r.stderr);
     assert.match(
       lines[1] ?? '',
-      /^rondo: ERR_RONDO_PUSH: .*stopTimeout .* — the receiver is down or overloaded; nothing was lost/,
+      /^rondo: ERR_RONDO_PUSH: .*stopTimeout .* — the receiver did not answer: check --url and that it is running; nothing was lost/,
     );
   });
 

@@ -46,7 +46,7 @@ Options:
   --once               push what is there now and exit
   --label k=v          external label added to every series without that label (repeatable)
   --name NAME          cursor name (default prometheus); use one name per destination
-  --max-samples N      samples per batch (default 10000)
+  --max-samples N      samples per batch (default 10000, at most 10000000)
   --timeout DURATION   per-request timeout (default 30s)
   --stop-timeout D     longest the final push may take: the one at SIGINT/SIGTERM (default 10s),
                        or all of --once (default: no limit); what is left stays for the next run
@@ -105,6 +105,9 @@ interface Request {
   verbose: boolean;
 }
 
+/** The most samples a batch may have: a drained batch is held in memory whole. */
+const MAX_SAMPLES = 10_000_000;
+
 /** Hints that differ from the shared ones: push has no tier 'auto'. */
 const PUSH_HINTS = {
   ERR_RONDO_INVALID_TIER: 'pick one of the tiers `rondo info` lists',
@@ -116,6 +119,11 @@ function externalLabels(pairs: readonly string[]): Record<string, string> {
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw usageError('push', `--label must be k=v, got ${JSON.stringify(pair)}`);
+    if (eq === pair.length - 1)
+      throw usageError(
+        'push',
+        `--label ${pair}: the value is empty (Prometheus drops labels with empty values)`,
+      );
     labels[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return labels;
@@ -161,7 +169,7 @@ function parseRequest(args: string[]): Request {
     // All of --once may take as long as it needs: "no limit" is the longest a timer waits.
     stopTimeout: durationOption('push', '--stop-timeout', stopText, once ? MAX_TIMER_MS : 10_000),
     tier: countOption('push', '--tier', text('tier'), 0, 0),
-    maxSamples: countOption('push', '--max-samples', text('max-samples'), 10_000, 1),
+    maxSamples: countOption('push', '--max-samples', text('max-samples'), 10_000, 1, MAX_SAMPLES),
     name,
     externalLabels: externalLabels((v['label'] as string[] | undefined) ?? []),
     once,
@@ -182,9 +190,11 @@ function pushFailure(err: PushError): CliError {
         ? `fix --url (Prometheus needs --web.enable-remote-write-receiver); ${resume}`
         : err.status === 400
           ? 'the receiver takes none of these samples (too old for its time window, out of order, or over a limit); nothing was lost: run rondo push again once it takes them, or pass --drop-refused to drop what it refuses'
-          : err.retryable
-            ? `the receiver is down or overloaded; ${resume}`
-            : resume;
+          : err.status === null
+            ? `the receiver did not answer: check --url and that it is running; ${resume}`
+            : err.retryable
+              ? `the receiver is down or overloaded; ${resume}`
+              : resume;
   return new CliError(err.code, err.message, EXIT_FAILURE, hint);
 }
 
