@@ -85,7 +85,7 @@ export function table(rows: string[][], align: Align[] = [], indent = ''): strin
       indent +
       row
         .map((cell, i) => {
-          const pad = ' '.repeat(widths[i]! - visibleLength(cell));
+          const pad = ' '.repeat((widths[i] ?? 0) - visibleLength(cell));
           if (align[i] === 'right') return pad + cell;
           return i === row.length - 1 ? cell : cell + pad;
         })

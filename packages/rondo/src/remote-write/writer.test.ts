@@ -120,6 +120,8 @@ describe('RemoteWriter', () => {
     });
     assert.equal(rx.requests.length, 3);
     // A refused connection is retried too, then reported.
+    const once = new RemoteWriter({ url: 'http://127.0.0.1:1/api/v1/write', ...FAST, maxRetries: 0 });
+    await rejectsCode(once.push(batchOf(1)), 'ERR_RONDO_PUSH', /failed after 1 attempt: /);
     const dead = new RemoteWriter({ url: 'http://127.0.0.1:1/api/v1/write', ...FAST, maxRetries: 1 });
     await assert.rejects(
       dead.push(batchOf(1)),
