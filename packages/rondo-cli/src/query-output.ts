@@ -4,7 +4,7 @@
  * not grow with the row count.
  */
 import { formatDuration, formatSeries, type Store } from 'rondo';
-import { MAX_ATOM_BYTES, type RowBuffer } from './row-buffer.js';
+import { MAX_ATOM_BYTES, plainLength, type RowBuffer } from './row-buffer.js';
 import { type PlannedSeries, readChunks } from './series-reader.js';
 import { csvField, formatTime, formatValue, plural } from './text.js';
 
@@ -79,7 +79,9 @@ function measure(store: Store, plan: PlannedSeries): { points: number; time: num
     m.points += timestamps.length;
     for (let k = 0; k < timestamps.length; k++) {
       m.time = Math.max(m.time, timeWidth(timestamps[k] ?? 0));
-      m.value = Math.max(m.value, formatValue(values[k] ?? 0).length);
+      const v = values[k] ?? 0;
+      const plain = plainLength(v);
+      m.value = Math.max(m.value, plain >= 0 ? plain : formatValue(v).length);
     }
   }
   return m;
@@ -114,9 +116,16 @@ export async function printTable(
         if (out.full(rowBytes)) await out.flush(rowBytes);
         out.spaces(2);
         out.spaces(w.time - out.time(timestamps[k] ?? 0) + 2);
-        const value = formatValue(values[k] ?? 0);
-        out.spaces(w.value - value.length);
-        out.ascii(value);
+        const v = values[k] ?? 0;
+        const plain = plainLength(v);
+        if (plain >= 0) {
+          out.spaces(w.value - plain);
+          out.number(v);
+        } else {
+          const value = formatValue(v);
+          out.spaces(w.value - value.length);
+          out.ascii(value);
+        }
         out.newline();
       }
     }

@@ -28,6 +28,29 @@ function decimalsOf(a: number): number {
   return 0;
 }
 
+/** Digits of a whole number ≥ 0. */
+function digitCount(n: number): number {
+  let digits = 1;
+  for (let p = 10; p <= n; p *= 10) digits++;
+  return digits;
+}
+
+/**
+ * The length of String(v) when {@link RowBuffer.number} writes it without making a string and it
+ * has at most 12 significant digits (so formatValue(), for people, prints it unchanged too): a
+ * whole number below 2^53, or at most 6 decimals; else -1.
+ */
+export function plainLength(v: number): number {
+  if (Number.isSafeInteger(v)) return digitCount(Math.abs(v)) + (v < 0 ? 1 : 0);
+  const a = v < 0 ? -v : v;
+  if (!(a < 1e9)) return -1;
+  const k = decimalsOf(a);
+  if (k === 0) return -1;
+  const m = Math.round(a * (POW10[k] ?? 1));
+  if (m >= 1e12) return -1;
+  return (v < 0 ? 1 : 0) + digitCount(Math.floor(m / (POW10[k] ?? 1))) + 1 + k;
+}
+
 /** Buffered output, written to stdout in chunks. Callers check {@link full} before each row. */
 export class RowBuffer {
   private buf: Buffer = Buffer.allocUnsafe(CHUNK);
@@ -119,9 +142,7 @@ export class RowBuffer {
       buf[this.pos++] = 45; // '-'
       n = -n;
     }
-    let digits = 1;
-    for (let p = 10; p <= n; p *= 10) digits++;
-    let at = this.pos + digits;
+    let at = this.pos + digitCount(n);
     this.pos = at;
     do {
       buf[--at] = 48 + (n % 10);
