@@ -48,15 +48,19 @@ function procStatus(pid) {
   try {
     const text = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kib = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
-    return { hwm: kib('VmHWM'), anon: kib('RssAnon') };
+    // utime and stime, in clock ticks (100 a second), are fields 14 and 15 (after the ")").
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return { hwm: kib('VmHWM'), anon: kib('RssAnon'), cpu: ticks / 100 };
   } catch {
     return null; // exited
   }
 }
 
 /**
- * Runs `node script ...args` with stdout to /dev/null; resolves with its wall time (s), peak RSS
- * and peak anonymous RSS (MiB), sampled from /proc every 10 ms. The store's files are mapped, so
+ * Runs `node script ...args` with stdout to /dev/null; resolves with its wall time and CPU time
+ * (s), peak RSS and peak anonymous RSS (MiB), sampled from /proc every 10 ms. The store's files are mapped, so
  * RSS counts the pages of them that were read; anonymous RSS is the process's own memory.
  */
 function measure(script, args) {
@@ -64,10 +68,10 @@ function measure(script, args) {
     const started = process.hrtime.bigint();
     const devnull = openSync('/dev/null', 'w');
     const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', devnull, 'pipe'] });
-    let peak = { hwm: 0, anon: 0 };
+    let peak = { hwm: 0, anon: 0, cpu: 0 };
     const sampler = setInterval(() => {
       const s = procStatus(child.pid);
-      if (s) peak = { hwm: Math.max(peak.hwm, s.hwm), anon: Math.max(peak.anon, s.anon) };
+      if (s) peak = { hwm: Math.max(peak.hwm, s.hwm), anon: Math.max(peak.anon, s.anon), cpu: s.cpu };
     }, 10);
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d) => {
@@ -78,7 +82,7 @@ function measure(script, args) {
       clearInterval(sampler);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       if (code !== 0) reject(new Error(`${script} ${args.join(' ')} exited ${code}: ${stderr}`));
-      else resolveRun({ seconds, rssMiB: peak.hwm / 1024, anonMiB: peak.anon / 1024 });
+      else resolveRun({ seconds, cpu: peak.cpu, rssMiB: peak.hwm / 1024, anonMiB: peak.anon / 1024 });
     });
   });
 }
@@ -88,7 +92,7 @@ const fmt = (n, digits = 2) => n.toLocaleString('en-US', { maximumFractionDigits
 const work = mkdtempSync(join(tmpdir(), 'rondo-query-bench-'));
 try {
   const dir = join(work, 'store');
-  let t = performance.now();
+  const t = performance.now();
   makeStore(dir);
   console.log(
     `store: ${SERIES} series × ${fmt(SLOTS, 0)} slots = ${fmt(ROWS, 0)} rows (made in ${fmt((performance.now() - t) / 1000)} s); node ${process.version}`,
@@ -113,19 +117,19 @@ if (n !== ${ROWS}) throw new Error('read ' + n + ' points');
       args: ['query', dir, '{}', '--range', 'all', '--format', format],
     });
   console.log(
-    `${'what'.padEnd(34)}${'time s'.padStart(9)}${'rows/s'.padStart(14)}${'peak RSS MiB'.padStart(15)}${'anon MiB'.padStart(10)}${'× baseline'.padStart(12)}`,
+    `${'what'.padEnd(32)}${'wall s'.padStart(8)}${'rows/s'.padStart(10)}${'CPU s'.padStart(8)}${'rows/CPU-s'.padStart(12)}${'peak RSS MiB'.padStart(14)}${'anon MiB'.padStart(10)}${'× base CPU'.padStart(12)}`,
   );
   let base = 0;
   for (const run of runs) {
-    t = performance.now();
     const r = await measure(run.script, run.args);
-    if (base === 0) base = r.seconds;
+    if (base === 0) base = r.cpu;
     console.log(
-      `${run.name.padEnd(34)}${fmt(r.seconds).padStart(9)}${fmt(ROWS / r.seconds / 1e6).padStart(12)} M${fmt(r.rssMiB, 0).padStart(15)}${fmt(r.anonMiB, 0).padStart(10)}${`${fmt(r.seconds / base)}×`.padStart(12)}`,
+      `${run.name.padEnd(32)}${fmt(r.seconds).padStart(8)}${fmt(ROWS / r.seconds / 1e6).padStart(8)} M${fmt(r.cpu).padStart(8)}${fmt(ROWS / r.cpu / 1e6).padStart(10)} M${fmt(r.rssMiB, 0).padStart(14)}${fmt(r.anonMiB, 0).padStart(10)}${`${fmt(r.cpu / base)}×`.padStart(12)}`,
     );
   }
   console.log(
-    '\nrows/s counts every row printed (all points of all series); × baseline is time ÷ the read-only time.\n' +
+    '\nrows/s counts every row printed (all points of all series), per wall-clock second and per second of CPU\n' +
+      'time (user + system, which a loaded machine does not inflate); × base CPU is CPU time ÷ the read-only one.\n' +
       "peak RSS includes the pages of the mapped store files that were read; anon is the process's own memory\n" +
       '(heap, buffers), sampled every 10 ms. Wall times on a shared machine vary 20–40 % from run to run.',
   );

@@ -60,7 +60,7 @@ export class RowBuffer {
   /** Resolves when the chunk last handed to stdout is written. */
   private inFlight: Promise<void> | null = null;
   private minute = Number.NaN;
-  private minutePrefix: Buffer = Buffer.alloc(0);
+  private minutePrefix = '';
 
   /** True when fewer than `rowBytes` bytes are left: {@link flush} before writing the row. */
   full(rowBytes: number): boolean {
@@ -215,11 +215,11 @@ export class RowBuffer {
     if (minute !== this.minute) {
       const iso = new Date(minute * 60_000).toISOString();
       // Cut "SS.mmmZ": what is left ends with "HH:MM:" (years past 9999 have a longer head).
-      this.minutePrefix = Buffer.from(iso.slice(0, iso.length - 7), 'latin1');
+      this.minutePrefix = iso.slice(0, iso.length - 7);
       this.minute = minute;
     }
     const start = this.pos;
-    this.bytes(this.minutePrefix);
+    this.ascii(this.minutePrefix);
     this.buf[this.pos++] = 48 + Math.floor(secs / 10);
     this.buf[this.pos++] = 48 + (secs % 10);
     if (frac !== 0) {
