@@ -516,7 +516,7 @@ describe('fixes', () => {
 
   test('a series longer than one read chunk streams whole: every point once, in order, in every format', async () => {
     const dir = join(scratch(), 'store');
-    const n = 70_000; // more than the 65,536 slots of a chunk
+    const n = 70_000; // more than four chunks of 16,384 slots
     const s = Store.open(dir, {
       schemas: [{ name: 's', maxSeries: 2, tiers: [{ interval: '1s', retention: '1d' }] }],
     });

@@ -5,8 +5,8 @@
  */
 import type { SeriesInfo, Store } from 'rondo';
 
-/** Slots read per chunk: 64 Ki slots are 1 MiB of times and values. */
-export const CHUNK_SLOTS = 65_536;
+/** Slots read per chunk: 16 Ki slots are 256 KiB of times and values. */
+export const CHUNK_SLOTS = 16_384;
 
 /** A time window in ms, start inclusive, end exclusive; a missing bound is open. */
 export interface TimeWindow {
