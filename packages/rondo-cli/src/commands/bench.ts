@@ -23,7 +23,7 @@ import {
   usageError,
   useColour,
 } from '../cli.js';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
 
 const help = `Usage: rondo bench [--points N] [--series S] [--tiers 1|3] [--json]
 
@@ -33,8 +33,9 @@ throughput, per-call latency percentiles (ns), GC events during the run, and the
 A progress bar is drawn on stderr when it is a terminal.
 
 Options:
-  --points N    record() calls per measured pass (default 10000000; 1_000_000 works too)
-  --series S    series recorded per timestamp (default 30)
+  --points N    record() calls per measured pass (default 10000000; 1_000_000 works too),
+                rounded to whole batches of about 1024 calls (so at least ~1024); at most 10^10
+  --series S    series recorded per timestamp (default 30, at most 1048576)
   --tiers T     1: one 1s/1d tier (default); 3: 1s/10m, 10s/6h avg, 5m/7d avg
   --json        print the result as one JSON document
   --verbose     print the stack trace of an error
@@ -68,6 +69,11 @@ function progressBar(): { onProgress: (done: number, total: number) => void; cle
     },
   };
 }
+
+/** The most series a schema can hold (the store refuses more). */
+const MAX_SERIES = 1_048_576;
+/** More calls than this would measure for hours. */
+const MAX_POINTS = 10_000_000_000;
 
 /** Set in the child process that runs the benchmark itself. */
 const CHILD_ENV = 'RONDO_BENCH_CHILD';
@@ -122,8 +128,8 @@ export const command: Command = {
       });
       positionals('bench', parsed, []);
       const v = parsed.values as Record<string, string | undefined>;
-      const points = countOption('bench', '--points', v['points'], 10_000_000, 1);
-      const series = countOption('bench', '--series', v['series'], 30, 1);
+      const points = countOption('bench', '--points', v['points'], 10_000_000, 1, MAX_POINTS);
+      const series = countOption('bench', '--series', v['series'], 30, 1, MAX_SERIES);
       const tiersText = v['tiers'] ?? '1';
       if (tiersText !== '1' && tiersText !== '3')
         throw usageError('bench', `--tiers must be 1 or 3, got ${JSON.stringify(tiersText)}`);

@@ -6,7 +6,7 @@
 export { validateCursorName } from '../cursors.js';
 export { promLabels, sanitizeLabelName, sanitizeMetricName } from './labels.js';
 export { encodeWriteRequest, type PromLabel, type PromSeries } from './protobuf.js';
-export { type Pusher, type PushOptions, type PushStats, startPush } from './push.js';
+export { Pusher, type PushOptions, type PushStats, startPush } from './push.js';
 export { snappyCompress } from './snappy.js';
 export {
   type PushBatch,

@@ -445,7 +445,7 @@ export class RemoteWriter {
       }
       if (attempt >= this.maxRetries) {
         throw new PushError(
-          `remote write to ${this.url} failed after ${attempt + 1} attempts: ${status === null ? res.message : `HTTP ${status}${res.message ? `: ${res.message}` : ''}`}`,
+          `remote write to ${this.url} failed after ${attempt + 1} attempt${attempt === 0 ? '' : 's'}: ${status === null ? res.message : `HTTP ${status}${res.message ? `: ${res.message}` : ''}`}`,
           status,
           true,
         );
