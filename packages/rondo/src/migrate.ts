@@ -156,13 +156,17 @@ export function migrateLocked(dir: string, meta: Metadata, given: Schema[]): Met
   return readMetadata(dir);
 }
 
-/** Opens the old generation's slabs and catalogue for reading. */
+/**
+ * Opens the old generation's slabs and catalogue for reading. The slabs are mapped writable, as
+ * the writer (whose lock the migration holds) maps them: after a crash their rings are recovered
+ * the way a writer's open would, and after the switch their headers are marked superseded.
+ */
 function openOld(dir: string, meta: Metadata): OldStore {
   const schemas = normalizeSchemas(meta.schemas, HEADER_BYTES);
   const data = dataDir(dir, meta.generation);
   const sets: TierSet[] = [];
   try {
-    for (const s of schemas) sets.push(new TierSet(s, mapSlabs(data, s, false), false));
+    for (const s of schemas) sets.push(new TierSet(s, mapSlabs(data, s, true), true));
     const { catalog, log } = loadCatalog({
       metadataPath: metadataPath(dir),
       dataDir: data,
