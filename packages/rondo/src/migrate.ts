@@ -6,14 +6,14 @@ import type { SeriesEntry } from './catalog/catalog.js';
 import { encodeRegister, encodeRetire } from './catalog/journal.js';
 import { loadCatalog } from './catalog/load.js';
 import { SeriesLog } from './catalog/series-log.js';
-import { FN_CODE, foldValues, minKnown } from './consolidate.js';
 import { type CursorDoc, readCursor, type TierCursor, writeCursor } from './cursors.js';
 import { RondoError } from './errors.js';
 import { cursorDir, dataDir, journalPath, metadataPath } from './layout.js';
 import { acquireWriterLock, releaseWriterLock } from './lock.js';
 import { type Metadata, metadataExists, readMetadata, writeMetadata } from './metadata.js';
+import { coarseRun, type Run, seriesFn, tier0Run } from './migrate-fill.js';
 import { describeMismatch } from './migrate-plan.js';
-import { S_SLOT } from './ring.js';
+import { type Ring, S_SLOT } from './ring.js';
 import { normalizeSchemas, type Schema, schemaMatches, schemasHash } from './schema.js';
 import { HEADER_BYTES } from './slab.js';
 import { createGeneration, mapSlabs, unmapSets } from './store-files.js';
@@ -263,9 +263,14 @@ function copyData(
     }
     for (const p of mine) {
       set.setCounter(p.column, p.entry.counter);
-      const sources = oldSources(old, p.entry);
-      for (let k = 0; k < set.rings.length; k++) {
-        points += fillTier(set, k, p, sources);
+      const olds = oldRuns(old, p.entry);
+      let run: Run | null = null;
+      for (const [k, tier] of set.schema.tiers.entries()) {
+        run =
+          run === null
+            ? tier0Run(olds[0]!, tier.interval)
+            : coarseRun(run, olds, tier.interval, seriesFn(tier.consolidation, p.entry.counter), tier.xff);
+        points += writeRun(set.rings[k]!, p.column, run);
         if (++done % 256 === 0 || done === total) onProgress?.({ done, total });
       }
     }
@@ -277,84 +282,40 @@ function copyData(
   return points;
 }
 
-/** A tier of data one series had in the old store: its interval and points (the series' own only). */
-interface Source {
-  interval: number;
-  times: Float64Array;
-  values: Float64Array;
-  /** Start (ms) of the oldest slot the old ring held: windows from here on are whole. */
-  from: number;
-}
-
-/** The series' points in each old tier, within its life (floor ≤ t < retirement). */
-function oldSources(old: OldStore, e: SeriesEntry): Source[] {
+/** The series' points in each old tier, within its life (floor ≤ t < retirement), as runs for migrate-fill.ts. */
+function oldRuns(old: OldStore, e: SeriesEntry): Run[] {
   const set = old.sets[e.schema]!;
-  return set.rings.map((ring) => {
+  return set.rings.map((ring, k) => {
     const newest = ring.currentNewest();
     const lo = Math.ceil(e.floor / ring.intervalMs);
     const hi = Math.min(newest, Math.ceil(e.retiredAt / ring.intervalMs) - 1);
     const pts =
       e.column < set.columns ? ring.read(e.column, lo, hi, newest) : ring.read(e.column, 1, 0, newest);
+    const tier = set.schema.tiers[k]!;
     return {
       interval: ring.intervalMs,
-      times: pts.timestamps,
-      values: pts.values,
-      from: ring.oldest(newest) * ring.intervalMs,
+      // An empty ring holds no window whole (it stands for nothing, not for "no data").
+      from: newest === 0 ? Number.POSITIVE_INFINITY : ring.oldest(newest) * ring.intervalMs,
+      fn: seriesFn(tier.consolidation, e.counter),
+      times: Array.from(pts.timestamps),
+      values: Array.from(pts.values),
     };
   });
 }
 
-/**
- * Fills tier k of the new schema for one series. Tier 0 takes the old tier-0 points at their
- * new slots (the last one of a slot wins, as record() does). A coarse tier folds, window by
- * window, the finest source that holds the whole window: an old tier whose interval divides the
- * new one, or the new tier below (as the cascade would); returns the values written.
- */
-function fillTier(set: TierSet, k: number, p: Placed, sources: Source[]): number {
-  const ring = set.rings[k]!;
-  const I = ring.intervalMs;
+/** Writes the points of `run` that fall in tier k's ring into column `column`; returns how many. */
+function writeRun(ring: Ring, column: number, run: Run): number {
   const first = ring.oldest(ring.newest);
-  const values = new Map<number, number>();
-  if (k === 0) {
-    const src = sources[0]!;
-    for (let i = 0; i < src.times.length; i++) values.set(Math.floor(src.times[i]! / I), src.values[i]!);
-  } else {
-    const below = set.rings[k - 1]!;
-    const newBelow = below.read(p.column, 1, below.newest, below.newest);
-    const candidates: Source[] = [
-      ...sources.filter((s) => I % s.interval === 0),
-      {
-        interval: below.intervalMs,
-        times: newBelow.timestamps,
-        values: newBelow.values,
-        from: below.oldest(below.newest) * below.intervalMs,
-      },
-    ].sort((a, b) => b.interval - a.interval);
-    const tier = set.schema.tiers[k]!;
-    const fn = p.entry.counter ? FN_CODE.last : FN_CODE[tier.consolidation!];
-    for (const src of candidates) foldSource(src, I, minKnown(tier.xff, I / src.interval), fn, values);
-  }
   let written = 0;
-  for (const [slot, v] of values) {
-    if (slot < first || slot > ring.newest || Number.isNaN(v)) continue;
+  for (let i = 0; i < run.times.length; i++) {
+    const slot = run.times[i]! / ring.intervalMs;
+    if (slot < first || slot > ring.newest) continue;
     ring.state[S_SLOT] = slot;
     const pos = ring.writePosition();
-    ring.slab.values[p.column * ring.slots + pos] = v;
+    ring.slab.values[column * ring.slots + pos] = run.values[i]!;
     written++;
   }
   return written;
-}
-
-/** Folds `src` into windows of `I` ms (only whole windows it holds), overwriting coarser sources' windows. */
-function foldSource(src: Source, I: number, need: number, fn: number, out: Map<number, number>): void {
-  let i = 0;
-  while (i < src.times.length) {
-    const w = Math.floor(src.times[i]! / I);
-    const window: number[] = [];
-    while (i < src.times.length && Math.floor(src.times[i]! / I) === w) window.push(src.values[i++]!);
-    if (w * I < src.from) continue; // the window's first slots had left this source
-    out.set(w, foldValues(fn, window, need));
-  }
 }
 
 /** Writes the new journal: every placed series keeps its handle; retired ones keep their retirement. */
