@@ -424,6 +424,11 @@ export function migrate(dir: string, options: MigrateOptions): MigrationResult {
   checkKeys('ERR_RONDO_CONFIG', 'Store.migrate', options, ['schemas', 'onProgress']);
   if (options.schemas === undefined)
     throw new RondoError('ERR_RONDO_CONFIG', 'Store.migrate: schemas are required');
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
+    throw new RondoError(
+      'ERR_RONDO_CONFIG',
+      'Store.migrate: onProgress must be a function ({ done, total }) => void',
+    );
   const given = normalizeSchemas(options.schemas, HEADER_BYTES);
   if (!metadataExists(dir))
     throw new RondoError('ERR_RONDO_NOT_FOUND', `no rondo store at ${dir}`, { path: dir });
