@@ -115,8 +115,9 @@ export class Store {
     // A format-1 store written by an older rondo publishes new series in the header counts only.
     const grew = this.log === null && this.sets.some((set) => set.rings[0]!.slab.seriesCount > set.columns);
     if (seq === this.catalogSeq && !grew) return;
-    this.catalogSeq = seq;
+    // Taken only once the refresh succeeded: a store migrated away (ERR_RONDO_CLOSED) stays so.
     readerRefresh(this.catalog, this.log, this.sets, this.dir);
+    this.catalogSeq = seq;
     this.syncTable();
   }
 
