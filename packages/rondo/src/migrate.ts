@@ -1,16 +1,17 @@
 // Store.migrate: rewrites a store into new schemas as a new generation of data files beside the
 // old one, then switches to it with one atomic rename of rondo.json. Killed at any moment, the
 // store opens as the old version (the new files are swept) or the new one (the old are).
-import { readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { fsyncDir } from './atomic-file.js';
 import type { SeriesEntry } from './catalog/catalog.js';
 import { encodeRegister, encodeRetire } from './catalog/journal.js';
 import { loadCatalog } from './catalog/load.js';
 import { SeriesLog } from './catalog/series-log.js';
-import { type CursorDoc, readCursor, type TierCursor, writeCursor } from './cursors.js';
 import { RondoError } from './errors.js';
-import { cursorDir, dataDir, journalPath, metadataPath } from './layout.js';
+import { dataDir, journalPath, metadataPath } from './layout.js';
 import { acquireWriterLock, releaseWriterLock } from './lock.js';
 import { type Metadata, metadataExists, readMetadata, writeMetadata } from './metadata.js';
+import { type CursorNote, convertCursors, holdCursors } from './migrate-cursors.js';
 import { coarseRun, type Run, seriesFn, tier0Run } from './migrate-fill.js';
 import { describeMismatch } from './migrate-plan.js';
 import { type Ring, S_SLOT } from './ring.js';
@@ -54,7 +55,7 @@ export interface MigrationResult {
   /** Points and windows written into the new layout. */
   points: number;
   /** Per drain cursor: carried over (positions converted by time) or reset, with why. */
-  cursors: { name: string; kept: boolean; note: string }[];
+  cursors: CursorNote[];
   /** The store's data generation after the migration. */
   generation: number;
 }
@@ -103,23 +104,37 @@ export function migrateStore(
     }
     const { placed, dropped } = place(old, given);
     const generation = meta.generation + 1;
-    removeGeneration(dir, generation); // a leftover of an earlier attempt
-    let points: number;
-    let cursors: MigrationResult['cursors'];
+    const held = holdCursors(dataDir(dir, meta.generation));
     try {
-      ({ points, cursors } = writeGeneration(dir, generation, old, given, placed, meta, onProgress));
-    } catch (err) {
-      removeGeneration(dir, generation);
-      throw err;
+      removeGeneration(dir, generation); // a leftover of an earlier attempt
+      let points: number;
+      let cursors: CursorNote[];
+      try {
+        ({ points, cursors } = writeGeneration(
+          dir,
+          generation,
+          old,
+          given,
+          placed,
+          meta,
+          held.names,
+          onProgress,
+        ));
+      } catch (err) {
+        removeGeneration(dir, generation);
+        throw err;
+      }
+      writeMetadata(dir, given, generation); // the switch
+      for (const set of old.sets) {
+        set.rings[0]!.slab.markSuperseded();
+        set.rings[0]!.slab.bumpCatalogSeq();
+      }
+      old.close();
+      removeLeftovers(dir, generation);
+      return { changed: true, summary, series: placed.length, dropped, points, cursors, generation };
+    } finally {
+      held.release();
     }
-    writeMetadata(dir, given, generation); // the switch
-    for (const set of old.sets) {
-      set.rings[0]!.slab.markSuperseded();
-      set.rings[0]!.slab.bumpCatalogSeq();
-    }
-    old.close();
-    removeLeftovers(dir, generation);
-    return { changed: true, summary, series: placed.length, dropped, points, cursors, generation };
   } finally {
     old.close();
   }
@@ -133,8 +148,9 @@ function writeGeneration(
   given: Schema[],
   placed: Placed[],
   meta: Metadata,
+  cursorNames: readonly string[],
   onProgress?: (p: MigrateProgress) => void,
-): { points: number; cursors: MigrationResult['cursors'] } {
+): { points: number; cursors: CursorNote[] } {
   const data = dataDir(dir, generation);
   createGeneration(dir, given, generation, false);
   const sets: TierSet[] = [];
@@ -142,8 +158,11 @@ function writeGeneration(
     for (const s of given) sets.push(new TierSet(s, mapSlabs(data, s, true), true));
     const points = copyData(old, sets, placed, onProgress);
     writeJournal(data, given, old, placed);
-    const cursors = convertCursors(dataDir(dir, meta.generation), data, old, given, placed);
+    const home = new Map(placed.map((p) => [String(p.entry.handle), p]));
+    const from = dataDir(dir, meta.generation);
+    const cursors = convertCursors(from, data, cursorNames, old.schemas, given, home);
     for (const set of sets) for (const ring of set.rings) ring.slab.sync();
+    fsyncDir(data); // the cursor directory's entry
     return { points, cursors };
   } finally {
     unmapSets(sets);
@@ -336,70 +355,6 @@ function writeJournal(data: string, given: readonly Schema[], old: OldStore, pla
     if (!e.live) records.push(encodeRetire(e.handle, e.retiredAt));
   }
   SeriesLog.create(journalPath(data), schemasHash(given), old.nextHandle, records);
-}
-
-/**
- * Carries each drain cursor over: a series' next slot becomes the same time in its new schema's
- * tier of the same index. An uncommitted batch is dropped (it is drained again, converted).
- */
-function convertCursors(
-  from: string,
-  to: string,
-  old: OldStore,
-  given: readonly Schema[],
-  placed: Placed[],
-): MigrationResult['cursors'] {
-  let names: string[];
-  try {
-    names = readdirSync(cursorDir(from))
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => f.slice(0, -5));
-  } catch {
-    return [];
-  }
-  const where = new Map(placed.map((p) => [String(p.entry.handle), p]));
-  const out: MigrationResult['cursors'] = [];
-  for (const name of names) {
-    let doc: CursorDoc;
-    try {
-      doc = readCursor(from, name);
-    } catch (err) {
-      out.push({ name, kept: false, note: `unreadable, reset: ${(err as Error).message}` });
-      continue;
-    }
-    const fresh: CursorDoc = { format: 'rondo-cursor', version: 1, name, tiers: {} };
-    const notes: string[] = [];
-    for (const [tier, tc] of Object.entries(doc.tiers)) {
-      fresh.tiers[tier] = convertTier(Number(tier), tc, old, given, where);
-      if (tc.pending !== null && tc.pending.base === tc.generation)
-        notes.push(`tier ${tier}: an uncommitted batch will be drained again`);
-    }
-    writeCursor(to, fresh);
-    out.push({ name, kept: true, note: notes.join('; ') || 'positions converted by time' });
-  }
-  return out;
-}
-
-function convertTier(
-  tier: number,
-  tc: TierCursor,
-  old: OldStore,
-  given: readonly Schema[],
-  where: Map<string, Placed>,
-): TierCursor {
-  const out: TierCursor = { generation: tc.generation, pending: null, schemas: {} };
-  for (const [schemaName, sc] of Object.entries(tc.schemas)) {
-    if (!old.schemas.some((s) => s.name === schemaName)) continue;
-    for (const [handle, next] of Object.entries(sc.next)) {
-      const p = where.get(handle);
-      const t = p === undefined ? undefined : given[p.schema]!.tiers[tier];
-      if (p === undefined || t === undefined) continue;
-      const name = given[p.schema]!.name;
-      out.schemas[name] ??= { interval: t.interval, next: {} };
-      out.schemas[name].next[handle] = Math.ceil((next * sc.interval) / t.interval);
-    }
-  }
-  return out;
 }
 
 /** Removes a generation directory left by a migration that was not switched to. */
