@@ -267,6 +267,7 @@ function copyData(
 ): number {
   const end = storeEnd(old);
   const total = placed.reduce((n, p) => n + sets[p.schema]!.rings.length, 0);
+  const every = Math.max(1, Math.ceil(total / 100)); // at most a hundred reports, whatever the size
   let done = 0;
   let points = 0;
   for (const [s, set] of sets.entries()) {
@@ -290,7 +291,7 @@ function copyData(
             ? tier0Run(olds[0]!, tier.interval)
             : coarseRun(run, olds, tier.interval, seriesFn(tier.consolidation, p.entry.counter), tier.xff);
         points += writeRun(set.rings[k]!, p.column, run);
-        if (++done % 256 === 0 || done === total) onProgress?.({ done, total });
+        if (++done % every === 0 || done === total) onProgress?.({ done, total });
       }
     }
     for (let k = 1; k < set.rings.length; k++) {
