@@ -77,7 +77,7 @@ export class Store {
       closeOpened(this.sets, this.log, this.lockFd);
       throw err;
     }
-    this.catalogSeq = this.sets[0]!.rings[0]!.slab.catalogSeq;
+    this.catalogSeq = opened.catalogSeq;
     this.table = this.catalog.table;
     this.mask = this.catalog.mask;
   }
