@@ -2,6 +2,8 @@
 // Lines go to stdout synchronously, so a SIGKILL cannot lose a line that was printed.
 //
 //   hold <dir>                       opens the store as its writer, prints "ready", closes when stdin ends
+//   record <dir>                     records series a and b, one slot after another (consolidating now and
+//                                    then), prints "ready" after 200 slots and goes on until it is killed
 //   migrate <dir> <schemas.json> [at] Store.migrate, printing "start" then "done <result JSON>"
 //   open <dir> <schemas.json> [at]    the same through Store.open(dir, { schemas, migrate: true })
 //
@@ -93,6 +95,19 @@ switch (mode) {
     });
     process.stdin.resume();
     break;
+  }
+  case 'record': {
+    const store = Store.open(dir!);
+    const handles = [store.register('a'), store.register('b')];
+    const newest = store.newestEnd();
+    const start = newest ?? 1_700_000_000_000;
+    for (let i = 0; ; i++) {
+      const t = start + i * 1000;
+      store.recordBatch(handles, [i, -i], t);
+      if (i % 7 === 3) store.record(handles[0]!, i - 3, t - 3000); // a late rewrite
+      if (i % 50 === 49) store.consolidate();
+      if (i === 200) say('ready');
+    }
   }
   case 'migrate':
   case 'open': {
