@@ -75,7 +75,8 @@ const READER_ATTEMPTS = 3;
  */
 export function openStoreDir(dir: string, options: StoreOptions): OpenedStore {
   for (let attempt = 1; ; attempt++) {
-    const generation = options.readOnly === true ? currentGeneration(dir) : null;
+    // options are checked by openOnce (they may be anything here)
+    const generation = (options as StoreOptions | null)?.readOnly === true ? currentGeneration(dir) : null;
     let opened: OpenedStore;
     try {
       opened = openOnce(dir, options);
