@@ -40,6 +40,8 @@ export interface OpenedStore {
   dataDir: string;
   /** The writer lock, or null for a reader. */
   lock: WriterLock | null;
+  /** The first slab's catalogSeq, read before the superseded check (see openStoreDir). */
+  catalogSeq: number;
 }
 
 /** Releases what an opened store holds: the journal, every mapping, then the writer lock. */
@@ -61,11 +63,48 @@ function checkArguments(dir: string, options: StoreOptions): Schema[] | undefine
   return options.schemas === undefined ? undefined : normalizeSchemas(options.schemas, HEADER_BYTES);
 }
 
+/** Attempts of a reader that finds the generation it opened replaced by a migration meanwhile. */
+const READER_ATTEMPTS = 3;
+
 /**
  * Opens the store in `dir` (see Store.open): validates the options, takes the writer lock,
  * creates the store or checks (or migrates) its schemas, maps every slab, loads the catalogue.
+ * A reader that raced a migration (it read rondo.json just before the switch) opens again: the
+ * old generation's files may be gone, or be marked superseded already. catalogSeq is read before
+ * that mark is checked, so a mark made later shows as a new catalogSeq at the next refresh.
  */
 export function openStoreDir(dir: string, options: StoreOptions): OpenedStore {
+  for (let attempt = 1; ; attempt++) {
+    // options are checked by openOnce (they may be anything here)
+    const generation = (options as StoreOptions | null)?.readOnly === true ? currentGeneration(dir) : null;
+    let opened: OpenedStore;
+    try {
+      opened = openOnce(dir, options);
+    } catch (err) {
+      if (generation === null || attempt >= READER_ATTEMPTS || currentGeneration(dir) === generation)
+        throw err;
+      continue;
+    }
+    if (!opened.readOnly || !opened.sets[0]!.rings[0]!.slab.superseded) return opened;
+    closeOpened(opened.sets, opened.log, null);
+    if (attempt >= READER_ATTEMPTS)
+      throw new RondoError('ERR_RONDO_CLOSED', `store ${dir} is being migrated: open it again`, {
+        path: dir,
+      });
+  }
+}
+
+/** The generation rondo.json names now, or null when it cannot be read. */
+function currentGeneration(dir: string): number | null {
+  try {
+    return readMetadata(dir).generation;
+  } catch {
+    return null;
+  }
+}
+
+/** One attempt of openStoreDir. */
+function openOnce(dir: string, options: StoreOptions): OpenedStore {
   const given = checkArguments(dir, options);
   const readOnly = options.readOnly === true;
   if ((readOnly || given === undefined) && !metadataExists(dir)) {
@@ -100,7 +139,8 @@ export function openStoreDir(dir: string, options: StoreOptions): OpenedStore {
       v1Series: meta.v1Series,
     });
     if (meta.version === 1 && !readOnly) writeMetadata(dir, schemas, meta.generation);
-    return { dir, readOnly, schemas, sets, catalog, log, lock, dataDir: data };
+    const catalogSeq = sets[0]!.rings[0]!.slab.catalogSeq;
+    return { dir, readOnly, schemas, sets, catalog, log, lock, dataDir: data, catalogSeq };
   } catch (err) {
     closeOpened(sets, null, lock);
     // A creation that failed leaves nothing behind: createGeneration removed its files.

@@ -78,7 +78,7 @@ export class Store {
       closeOpened(this.sets, this.log, this.lock);
       throw err;
     }
-    this.catalogSeq = this.sets[0]!.rings[0]!.slab.catalogSeq;
+    this.catalogSeq = opened.catalogSeq;
     this.table = this.catalog.table;
     this.mask = this.catalog.mask;
   }
@@ -116,8 +116,9 @@ export class Store {
     // A format-1 store written by an older rondo publishes new series in the header counts only.
     const grew = this.log === null && this.sets.some((set) => set.rings[0]!.slab.seriesCount > set.columns);
     if (seq === this.catalogSeq && !grew) return;
-    this.catalogSeq = seq;
+    // Taken only once the refresh succeeded: a store migrated away (ERR_RONDO_CLOSED) stays so.
     readerRefresh(this.catalog, this.log, this.sets, this.dir);
+    this.catalogSeq = seq;
     this.syncTable();
   }
 
