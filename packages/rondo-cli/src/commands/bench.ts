@@ -14,16 +14,9 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatWriteBench, runWriteBench, type WriteBenchResult } from 'rondo/bench';
-import {
-  countOption,
-  execute,
-  Output,
-  parseCommandArgs,
-  positionals,
-  usageError,
-  useColour,
-} from '../cli.js';
+import { countOption, execute, Output, parseCommandArgs, positionals, usageError } from '../cli.js';
 import type { Command } from '../command.js';
+import { progressBar } from '../progress.js';
 
 const help = `Usage: rondo bench [--points N] [--series S] [--tiers 1|3] [--json]
 
@@ -45,30 +38,6 @@ Example:
   rondo bench --points 1000000 --series 30
   rondo bench --points 200000 --json | jq .record.opsPerSec
 `;
-
-/** A one-line progress bar redrawn in place on stderr; returns the callback and a clear(). */
-function progressBar(): { onProgress: (done: number, total: number) => void; clear: () => void } {
-  const stream = process.stderr;
-  if (!stream.isTTY) return { onProgress: () => {}, clear: () => {} };
-  const started = Date.now();
-  const colour = useColour(stream);
-  let drawn = false;
-  return {
-    onProgress(done, total) {
-      const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - 50));
-      const frac = total > 0 ? Math.min(1, done / total) : 0;
-      const full = Math.round(frac * width);
-      const bar = '█'.repeat(full) + '░'.repeat(width - full);
-      const secs = ((Date.now() - started) / 1000).toFixed(1);
-      const text = `bench ${colour ? `\x1b[36m${bar}\x1b[0m` : bar} ${(frac * 100).toFixed(0).padStart(3)}%  ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} calls  ${secs}s`;
-      stream.write(`\r\x1b[2K${text}`);
-      drawn = true;
-    },
-    clear() {
-      if (drawn) stream.write('\r\x1b[2K');
-    },
-  };
-}
 
 /** The most series a schema can hold (the store refuses more). */
 const MAX_SERIES = 1_048_576;
@@ -134,7 +103,7 @@ export const command: Command = {
       if (tiersText !== '1' && tiersText !== '3')
         throw usageError('bench', `--tiers must be 1 or 3, got ${JSON.stringify(tiersText)}`);
       if (process.env[CHILD_ENV] !== '1') return supervise(args);
-      const bar = progressBar();
+      const bar = progressBar('bench', 'calls');
       let result: WriteBenchResult;
       try {
         result = await runWriteBench({

@@ -60,11 +60,18 @@ function seriesLines(series: readonly SeriesInfo[], limit: number): string[] {
   const out = [`series (${series.length})`];
   if (series.length === 0) return [...out, '  (none registered yet)'];
   const shown = series.slice(0, limit);
+  // The column appears only when it says something: most stores have no retired series.
+  const anyRetired = shown.some((s) => s.retired !== undefined);
   out.push(
     ...table(
       [
-        ['handle', 'series', 'schema'],
-        ...shown.map((s) => [String(s.handle), shortSeries(s.name, s.labels), s.schema]),
+        ['handle', 'series', 'schema', ...(anyRetired ? ['retired'] : [])],
+        ...shown.map((s) => [
+          String(s.handle),
+          shortSeries(s.name, s.labels),
+          s.schema,
+          ...(anyRetired ? [s.retired === undefined ? '-' : formatTime(s.retired)] : []),
+        ]),
       ],
       ['right'],
       '  ',
@@ -84,13 +91,21 @@ function humanInfo(info: StoreInfo, series: readonly SeriesInfo[] | null, limit:
     ...table([
       ['store', info.dir],
       ['writer', writer],
-      ['series', String(info.seriesCount)],
+      [
+        'series',
+        `${info.seriesCount}${info.retiredCount > 0 ? ` (and ${info.retiredCount} retired, until their data ages out)` : ''}`,
+      ],
       ['on disk', formatBytes(info.totalBytes)],
     ]),
   );
   for (const s of info.schemas) {
     const match = Object.keys(s.match).length ? shortSeries('', s.match) : '{} (any series)';
-    out.push('', `schema ${s.name}   match ${match}   series ${s.series} of ${s.maxSeries}`);
+    const retired = s.retired > 0 ? ` (+${s.retired} retired)` : '';
+    const after = s.retireAfter === null ? '' : `   retireAfter ${formatDuration(s.retireAfter)}`;
+    out.push(
+      '',
+      `schema ${s.name}   match ${match}   series ${s.series}${retired} of ${s.maxSeries}${after}`,
+    );
     const rows = [
       ['tier', 'interval', 'retention', 'consolidate', 'xff', 'slots', 'used', 'size', 'oldest', 'newest'],
     ];
