@@ -169,7 +169,7 @@ describe('ReadResponse encoder', () => {
               samples.map((x) => Number(x.timestamp)),
               Array.from(s.timestamps),
             );
-            samples.forEach((x, k) => assert.ok(Object.is(x.value, s.values[k]), `${x.value}`));
+            for (const [k, x] of samples.entries()) assert.ok(Object.is(x.value, s.values[k]), `${x.value}`);
           });
         });
       }),
