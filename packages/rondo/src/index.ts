@@ -13,7 +13,13 @@ export {
 export { isRondoError, RondoError, type RondoErrorCode } from './errors.js';
 export { formatSeries, type Labels } from './labels.js';
 export type { Consolidation, Schema, SchemaConfig, Tier, TierConfig } from './schema.js';
-export { type Matcher, type MatchOp, parseSelector, selectorMatches } from './selector.js';
+export {
+  compileMatcher,
+  type Matcher,
+  type MatchOp,
+  parseSelector,
+  selectorMatches,
+} from './selector.js';
 export {
   type MaintenanceOptions,
   type QueryOptions,

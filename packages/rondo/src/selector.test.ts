@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RondoError } from './errors.js';
-import { parseSelector, selectorMatches } from './selector.js';
+import { compileMatcher, parseSelector, selectorMatches } from './selector.js';
 
 test('selectors parse to matchers; the name is __name__', () => {
   assert.deepEqual(parseSelector(' cpu { host = "web1" , dc!="eu", } '), [
@@ -45,4 +45,16 @@ test('bad selectors say what and where', () => {
       (e) => e instanceof RondoError && e.code === 'ERR_RONDO_INVALID_SELECTOR' && message.test(e.message),
       text,
     );
+});
+
+test('compileMatcher builds what the parser builds, and refuses a bad regex', () => {
+  const [parsed] = parseSelector('{host=~"web.*"}');
+  const built = compileMatcher('host', '=~', 'web.*');
+  assert.deepEqual(built, parsed);
+  assert.ok(selectorMatches([built], 'x', { host: 'web\n1' }), '. matches a line break');
+  assert.ok(!selectorMatches([built], 'x', { host: 'db-web1' }), 'anchored');
+  assert.deepEqual(compileMatcher('a', '!=', 'b'), { label: 'a', op: '!=', value: 'b' });
+  assert.throws(() => compileMatcher('a', '=~', '('), (err: unknown) => {
+    return err instanceof RondoError && err.code === 'ERR_RONDO_INVALID_SELECTOR';
+  });
 });

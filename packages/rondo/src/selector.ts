@@ -109,7 +109,7 @@ export function parseSelector(text: string): Matcher[] {
         skipSpace();
         const value = quoted();
         if (value === null) fail('expected a quoted value');
-        matchers.push(compile(label!, op, value!));
+        matchers.push(compileMatcher(label!, op, value!));
       }
       skipSpace();
       if (text[i] === ',') {
@@ -127,7 +127,12 @@ export function parseSelector(text: string): Matcher[] {
   return matchers;
 }
 
-function compile(label: string, op: MatchOp, value: string): Matcher {
+/**
+ * One matcher from its parts, as the parser builds it (regexes anchored, `.` matching a line
+ * break): for matchers that arrive already split, e.g. in a Prometheus remote-read request.
+ * ERR_RONDO_INVALID_SELECTOR for a regex that does not compile.
+ */
+export function compileMatcher(label: string, op: MatchOp, value: string): Matcher {
   if (op === '=' || op === '!=') return { label, op, value };
   try {
     return { label, op, value, regex: new RegExp(`^(?:${value})$`, 's') };
