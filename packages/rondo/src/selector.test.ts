@@ -54,7 +54,10 @@ test('compileMatcher builds what the parser builds, and refuses a bad regex', ()
   assert.ok(selectorMatches([built], 'x', { host: 'web\n1' }), '. matches a line break');
   assert.ok(!selectorMatches([built], 'x', { host: 'db-web1' }), 'anchored');
   assert.deepEqual(compileMatcher('a', '!=', 'b'), { label: 'a', op: '!=', value: 'b' });
-  assert.throws(() => compileMatcher('a', '=~', '('), (err: unknown) => {
-    return err instanceof RondoError && err.code === 'ERR_RONDO_INVALID_SELECTOR';
-  });
+  assert.throws(
+    () => compileMatcher('a', '=~', '('),
+    (err: unknown) => {
+      return err instanceof RondoError && err.code === 'ERR_RONDO_INVALID_SELECTOR';
+    },
+  );
 });
