@@ -221,7 +221,9 @@ export async function serve(store: Store, options: ServeOptions = {}): Promise<R
       handle(req, res).catch((err: unknown) => sendError(res, toHttpError(err)));
     },
   );
-  server.timeout = timeout; // idle sockets, e.g. a client that stops reading a response
+  // Idle sockets, e.g. a client that stops reading a response; later than the request timeout so
+  // a slow request gets its 408 rather than a silent close.
+  server.timeout = timeout + 1000;
   server.on('clientError', onClientError);
   await new Promise<void>((resolve, reject) => {
     const fail = (err: NodeJS.ErrnoException): void =>
