@@ -29,6 +29,7 @@ let promUrl: string;
 let promDir: string;
 const cpu = new Map<string, SeriesHandle>();
 
+// biome-ignore lint/suspicious/noExplicitAny: Prometheus answers are checked field by field
 async function promQuery(path: string): Promise<any> {
   const res = await fetch(new URL(path, promUrl));
   const body = (await res.json()) as { status: string; error?: string };
