@@ -77,6 +77,20 @@ function bytes(n) {
   return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
 }
 
+/** Axis labels: 12.5k, 2.1G rather than 2,100,000,000. */
+function compact(v) {
+  const a = Math.abs(v);
+  for (const [size, unit] of [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ]) {
+    if (a >= size) return `${+(v / size).toFixed(2)}${unit}`;
+  }
+  return `${+v.toFixed(6)}`;
+}
+
 const iso = (ms) => (ms === null ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z'));
 
 /** The series list, grouped by metric, filtered by the search box. */
@@ -237,6 +251,13 @@ class Chart {
       width,
       height: 240,
       scales: { x: { time: true } },
+      axes: [
+        {},
+        {
+          values: (_u, splits) => splits.map(compact),
+          size: (_u, values) => (values ? Math.max(...values.map((v) => v.length)) * 8 + 24 : 50),
+        },
+      ],
       series: [
         {},
         ...series.map((s, i) => ({
