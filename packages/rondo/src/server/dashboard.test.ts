@@ -76,7 +76,7 @@ describe('dashboard in headless Chromium', options, () => {
     await cpu.and(page.locator('[data-points]')).waitFor({ timeout: 30_000 });
     await chart(page, 'mem.used_bytes').and(page.locator('[data-points]')).waitFor({ timeout: 30_000 });
     assert.ok(Number(await cpu.getAttribute('data-points')) >= 3 * 250, 'three series, 5 minutes each');
-    assert.match(await cpu.locator('.tier').innerText(), /tier 0 \(1s\)/);
+    assert.match((await cpu.locator('.tier').textContent()) ?? '', /tier 0 \(1s\)/);
     assert.equal(await cpu.locator('.u-legend .u-series').count(), 4, 'time plus three series in the legend');
     // Live follow: a newer point arrives without reloading.
     const last = Number(await cpu.getAttribute('data-last'));
@@ -88,9 +88,12 @@ describe('dashboard in headless Chromium', options, () => {
       { timeout: 30_000 },
     );
     // info(): the writer's pid and the tiers.
-    assert.match(await page.locator('#store').innerText(), new RegExp(`writer pid ${writer.pid}`));
+    assert.match((await page.locator('#store').textContent()) ?? '', new RegExp(`writer pid ${writer.pid}`));
     await page.locator('#info summary').click();
-    assert.match(await page.locator('#info-body').innerText(), /schema host[\s\S]*10s[\s\S]*6h[\s\S]*avg/);
+    assert.match(
+      (await page.locator('#info-body').textContent()) ?? '',
+      /schema host[\s\S]*10s[\s\S]*6h[\s\S]*avg/,
+    );
     const path = process.env['RONDO_SCREENSHOT'] ?? join(scratch(), 'dashboard.png');
     const png = await page.screenshot({ path, fullPage: true });
     assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')]);
@@ -142,7 +145,7 @@ describe('dashboard in headless Chromium', options, () => {
       const c = chart(page, 'big');
       await c.and(page.locator('[data-points="86400"]')).waitFor({ timeout: 60_000 });
       assert.equal(await page.evaluate(() => 1 + 1), 2);
-      assert.match(await c.locator('.tier').innerText(), /tier 0 \(1s\)/);
+      assert.match((await c.locator('.tier').textContent()) ?? '', /tier 0 \(1s\)/);
       assert.deepEqual(errors, []);
       await page.close();
     } finally {
