@@ -21,6 +21,7 @@ const commands: Record<string, () => Promise<Command>> = {
   query: async () => (await import('./commands/query.js')).command,
   bench: async () => (await import('./commands/bench.js')).command,
   push: async () => (await import('./commands/push.js')).command,
+  serve: async () => (await import('./commands/serve.js')).command,
 };
 
 /**

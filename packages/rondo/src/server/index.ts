@@ -4,4 +4,10 @@
  * `/metrics` exposition, over an open store. See docs/serve.md.
  */
 export type { Limits } from './context.js';
-export { DEFAULT_LIMITS, type RondoServer, type ServeOptions, serve } from './serve.js';
+export {
+  checkServeOptions,
+  DEFAULT_LIMITS,
+  type RondoServer,
+  type ServeOptions,
+  serve,
+} from './serve.js';

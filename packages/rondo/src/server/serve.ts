@@ -163,18 +163,20 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
 }
 
 /**
- * Serves `store` over HTTP: the dashboard at `/`, Prometheus' `/api/v1` for selectors,
- * `/api/v1/read` (remote read), `/metrics`, and `/api/rondo/*`. ERR_RONDO_CONFIG for bad
- * options (a non-loopback address without a token among them), ERR_RONDO_IO when it cannot
- * listen. See docs/serve.md.
+ * Checks `options` as {@link serve} does, without a store or a socket (ERR_RONDO_CONFIG), e.g.
+ * so a command line can refuse bad options before it opens anything; returns them resolved.
  */
-export async function serve(store: Store, options: ServeOptions = {}): Promise<RondoServer> {
+export function checkServeOptions(options: ServeOptions = {}): {
+  host: string;
+  port: number;
+  timeout: number;
+  limits: Limits;
+} {
   if (options === null || typeof options !== 'object')
     throw new RondoError(
       'ERR_RONDO_CONFIG',
       "serve: options must be an object like { listen: '127.0.0.1:9464' }",
     );
-  store.newestEnd(); // ERR_RONDO_CLOSED now rather than on every request
   const { host, port } = parseListen(options.listen ?? '127.0.0.1:9464');
   const { token } = options;
   if (token !== undefined && (typeof token !== 'string' || !/^[\x21-\x7e]+$/.test(token)))
@@ -188,7 +190,19 @@ export async function serve(store: Store, options: ServeOptions = {}): Promise<R
       `serve: listening on ${host} exposes the store beyond this machine: give a token (--token) or listen on 127.0.0.1`,
     );
   const timeout = parseTimerDuration(options.requestTimeout ?? '30s', 'serve requestTimeout');
-  const limits = checkLimits(options.limits);
+  return { host, port, timeout, limits: checkLimits(options.limits) };
+}
+
+/**
+ * Serves `store` over HTTP: the dashboard at `/`, Prometheus' `/api/v1` for selectors,
+ * `/api/v1/read` (remote read), `/metrics`, and `/api/rondo/*`. ERR_RONDO_CONFIG for bad
+ * options (a non-loopback address without a token among them), ERR_RONDO_IO when it cannot
+ * listen. See docs/serve.md.
+ */
+export async function serve(store: Store, options: ServeOptions = {}): Promise<RondoServer> {
+  const { host, port, timeout, limits } = checkServeOptions(options);
+  store.newestEnd(); // ERR_RONDO_CLOSED now rather than on every request
+  const { token } = options;
   const assets = options.dashboard === false ? new Map() : loadAssets();
   const authorized = tokenChecker(token);
 
