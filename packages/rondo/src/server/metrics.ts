@@ -25,7 +25,7 @@ export function metricsEndpoint(ctx: Context): void {
   checkMethod(ctx.req, ['GET']);
   const { store } = ctx;
   const ends = new Map<string, { end: number; interval: number } | null>();
-  for (const s of store.info().schemas) {
+  for (const s of store.schemaList()) {
     const end = store.newestEnd(0, [s.name]);
     ends.set(s.name, end === null ? null : { end, interval: s.tiers[0]!.interval });
   }

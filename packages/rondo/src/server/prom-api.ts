@@ -106,7 +106,7 @@ export async function queryEndpoint(ctx: Context): Promise<void> {
   const time = timeParam(p, 'time', Date.now());
   const start = time - LOOKBACK_MS;
   const tier = tierParam(p);
-  const planner = new TierPlanner(ctx.store.info());
+  const planner = new TierPlanner(ctx.store);
   const rows: { series: SeriesInfo; value: number }[] = [];
   for (const s of matchSeries(ctx.store, [matchers])) {
     const plan = planner.plan(s.schema, start, time, tier);

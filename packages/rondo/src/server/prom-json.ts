@@ -37,16 +37,34 @@ export function metricJson(s: SeriesInfo): string {
   return JSON.stringify({ __name__: s.name, ...s.labels });
 }
 
+/** True when JSON.stringify spells `v` as Prometheus does: finite, and without an exponent. */
+function plainDecimal(v: number): boolean {
+  const a = Math.abs(v);
+  return a < 1e21 && (a >= 1e-6 || a === 0);
+}
+
+/**
+ * `[[t,"v"],…]` of one series. The fast path lets JSON.stringify write the numbers (V8's native
+ * double-to-string, about twice as fast as building each pair), then quotes each value.
+ */
+function pointsJson(timestamps: Float64Array, values: Float64Array): string {
+  const n = timestamps.length;
+  if (values.every(plainDecimal)) {
+    const pairs = new Array<[number, number]>(n);
+    for (let i = 0; i < n; i++) pairs[i] = [timestamps[i]! / 1000, values[i]!];
+    // Every pair is [number,number]: quote the second number of each.
+    return JSON.stringify(pairs).replace(/,([^,\]]+)\]/g, ',"$1"]');
+  }
+  const points = new Array<string>(n);
+  for (let i = 0; i < n; i++) points[i] = `[${timestamps[i]! / 1000},"${formatPromValue(values[i]!)}"]`;
+  return `[${points.join(',')}]`;
+}
+
 /** A matrix: one `{"metric":…,"values":[[t,"v"],…]}` per series. */
 export function matrixJson(rows: readonly SeriesPoints[]): string {
   const parts: string[] = [];
   for (const { series, result } of rows) {
-    const { timestamps, values } = result;
-    const points = new Array<string>(timestamps.length);
-    for (let i = 0; i < timestamps.length; i++) {
-      points[i] = `[${timestamps[i]! / 1000},"${formatPromValue(values[i]!)}"]`;
-    }
-    parts.push(`{"metric":${metricJson(series)},"values":[${points.join(',')}]}`);
+    parts.push(`{"metric":${metricJson(series)},"values":${pointsJson(result.timestamps, result.values)}}`);
   }
   return `{"resultType":"matrix","result":[${parts.join(',')}]}`;
 }

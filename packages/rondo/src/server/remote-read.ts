@@ -92,7 +92,7 @@ export async function remoteReadEndpoint(ctx: Context): Promise<void> {
     );
   }
   const views = promViews(ctx);
-  const planner = new TierPlanner(ctx.store.info());
+  const planner = new TierPlanner(ctx.store);
   const max = ctx.limits.maxPointsPerResponse;
   // Plan every query first, so an oversized request is refused before anything is read.
   let total = 0;

@@ -10,7 +10,6 @@ import {
   type QueryResult,
   type SeriesInfo,
   type Store,
-  type StoreInfo,
   selectorMatches,
 } from '../index.js';
 import { HttpError } from './http.js';
@@ -57,7 +56,8 @@ export interface Plan {
 }
 
 /**
- * Chooses tiers from one snapshot of `store.info()`. With `tier: 'auto'` it takes, among the
+ * Chooses tiers from the newest slot of every tier (one header read each; `info()` would also
+ * count the slots in use, which costs milliseconds on big rings). With `tier: 'auto'` it takes, among the
  * tiers whose retention reaches `start`, the coarsest whose interval is ≤ `step` (a chart gets
  * the resolution it asked for from as few points as possible), or the finest of them when
  * there is no step or every one is coarser; when none reaches `start`, the coarsest with data.
@@ -65,16 +65,16 @@ export interface Plan {
 export class TierPlanner {
   private readonly schemas = new Map<string, TierView[]>();
 
-  constructor(info: StoreInfo) {
-    for (const s of info.schemas) {
+  constructor(store: Store) {
+    for (const s of store.schemaList()) {
       this.schemas.set(
         s.name,
-        s.tiers.map((t) => ({
-          index: t.index,
-          interval: t.interval,
-          slots: t.slots,
-          reach: t.newest === null ? null : t.newest - (t.slots - 1) * t.interval,
-        })),
+        s.tiers.map((t, index) => {
+          const end = store.newestEnd(index, [s.name]);
+          // The oldest slot start the ring can hold, counted back from its newest slot.
+          const reach = end === null ? null : end - t.interval - (t.slots - 1) * t.interval;
+          return { index, interval: t.interval, slots: t.slots, reach };
+        }),
       );
     }
   }
@@ -130,7 +130,7 @@ export interface RangeRequest {
 
 /** Plans every series first (400 when a bound is exceeded), then reads their points. */
 export function readRanges(store: Store, series: readonly SeriesInfo[], req: RangeRequest): SeriesPoints[] {
-  const planner = new TierPlanner(store.info());
+  const planner = new TierPlanner(store);
   const plans = series.map((s) => planner.plan(s.schema, req.start, req.end, req.tier, req.step));
   let total = 0;
   const from = req.after === undefined ? req.start : Math.max(req.start, Math.floor(req.after) + 1);

@@ -270,6 +270,23 @@ describe('/api/rondo', () => {
     );
   });
 
+  test('encoding=base64: the same grid as little-endian float64, NaN for no point', async () => {
+    const json = (await getJson(server, '/api/rondo/query?query=mem.used&range=12s')).body.data.series[0];
+    const b64 = (await getJson(server, '/api/rondo/query?query=mem.used&range=12s&encoding=base64')).body.data
+      .series[0];
+    assert.equal(json.encoding, 'json');
+    assert.equal(b64.encoding, 'base64');
+    const bytes = Buffer.from(b64.values, 'base64');
+    const floats = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8);
+    assert.deepEqual(
+      Array.from(floats, (v) => (Number.isNaN(v) ? null : v)),
+      json.values,
+    );
+    assert.equal(b64.first, json.first);
+    const bad = await getJson(server, '/api/rondo/query?query=mem.used&encoding=hex');
+    assert.equal(bad.status, 400);
+  });
+
   test('after: newer points only, from the tier chosen for the whole range', async () => {
     const q = `query=cpu_usage{host="web1"}&range=2h&after=${FILL_END - 30_000}`;
     const { body } = await getJson(server, `/api/rondo/query?${q}`);

@@ -17,6 +17,17 @@ const state = {
   charts: new Map(), // metric → chart
 };
 
+/** Decodes base64 columns (little-endian float64, NaN = no point) to numbers and nulls. */
+function decodeValues(series) {
+  for (const s of series) {
+    if (s.encoding !== 'base64') continue;
+    const bytes = Uint8Array.from(atob(s.values), (c) => c.charCodeAt(0));
+    const floats = new Float64Array(bytes.buffer);
+    s.values = Array.from(floats, (v) => (Number.isNaN(v) ? null : v));
+  }
+  return series;
+}
+
 /** Fetches JSON from this server; asks for the token once on 401. */
 async function api(path) {
   const headers = state.token ? { Authorization: `Bearer ${state.token}` } : {};
@@ -220,11 +231,11 @@ class Chart {
   async load() {
     this.busy = true;
     try {
-      const q = `query=${encodeURIComponent(metricSelector(this.metric))}&${rangeParams()}&max_points=${MAX_POINTS}`;
+      const q = `query=${encodeURIComponent(metricSelector(this.metric))}&${rangeParams()}&max_points=${MAX_POINTS}&encoding=base64`;
       const data = await api(`/api/rondo/query?${q}`);
       this.start = data.start;
       this.end = data.end;
-      this.show(data.series);
+      this.show(decodeValues(data.series));
       this.message.textContent = '';
       this.message.className = '';
     } catch (err) {
@@ -292,8 +303,9 @@ class Chart {
     this.busy = true;
     try {
       const range = RANGES[state.range] * 1000;
-      const q = `query=${encodeURIComponent(metricSelector(this.metric))}&range=${state.range}&after=${last}&max_points=${MAX_POINTS}`;
+      const q = `query=${encodeURIComponent(metricSelector(this.metric))}&range=${state.range}&after=${last}&max_points=${MAX_POINTS}&encoding=base64`;
       const data = await api(`/api/rondo/query?${q}`);
+      decodeValues(data.series);
       const ids = data.series.map((s) => s.id);
       const tiers = data.series.map((s) => s.tier);
       if (ids.join('\n') !== this.ids.join('\n') || tiers.join() !== this.tiers.join()) {
