@@ -222,11 +222,75 @@ async function pageLoad(port: number): Promise<{ dayMs: number; fiveMinMs: numbe
   }
 }
 
-async function main(): Promise<void> {
-  const json = process.argv.includes('--json');
-  const say = (line: string) => {
-    if (!json) console.log(line);
+type Report = Awaited<ReturnType<typeof measure>>;
+
+/** The figures as text. */
+function printReport(report: Report): void {
+  const { matrix, columns, base64, baseline, produce, read, metrics, page } = report;
+  const kb = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
+  console.log(
+    `rondo/server, node ${process.version}; one series of ${DAY} 1 s points; server and client in two processes`,
+  );
+  console.log(`query_range (Prometheus matrix)    ${matrix.rps.toFixed(1)} req/s   ${kb(matrix.bytes)} each`);
+  console.log(
+    `/api/rondo/query (columns, JSON)   ${columns.rps.toFixed(1)} req/s   ${kb(columns.bytes)} each`,
+  );
+  console.log(
+    `/api/rondo/query (columns, base64) ${base64.rps.toFixed(1)} req/s   ${kb(base64.bytes)} each (the dashboard's)`,
+  );
+  console.log(`/api/v1/labels (baseline)          ${baseline.rps.toFixed(0)} req/s`);
+  console.log(
+    `JSON produced in-process (p50)     matrix ${produce.matrixMs.toFixed(2)} ms, columns ${produce.columnsMs.toFixed(2)} ms, base64 ${produce.base64Ms.toFixed(2)} ms`,
+  );
+  console.log(
+    `remote read, the same day          p50 ${read.p50.toFixed(2)} ms, p99 ${read.p99.toFixed(2)} ms   ${kb(read.bytes)} snappy`,
+  );
+  console.log(
+    `/metrics, ${MANY} series          p50 ${metrics.p50.toFixed(2)} ms, p99 ${metrics.p99.toFixed(2)} ms   ${kb(metrics.bytes)}`,
+  );
+  if (typeof page === 'string') console.log(`dashboard load                     ${page}`);
+  else
+    console.log(
+      `dashboard load (Chromium, p50)     ${page.dayMs.toFixed(0)} ms with ${DAY} points, ${page.fiveMinMs.toFixed(0)} ms with 300`,
+    );
+}
+
+/** Every figure, against the child's two servers. */
+async function measure(dir: string, ports: { day: number; many: number }) {
+  const phase = (what: string) => {
+    if (process.stderr.isTTY || process.env['RONDO_BENCH_VERBOSE']) process.stderr.write(`… ${what}\n`);
   };
+  phase('query_range');
+  const q = `query=big&start=${T_START / 1000}&end=${T_END / 1000}&step=1&max_points=${DAY}`;
+  const matrix = await throughput(ports.day, `/api/v1/query_range?${q}`, 3);
+  const columnsPath = `/api/rondo/query?query=big&range=1d&max_points=${DAY}`;
+  const columns = await throughput(ports.day, columnsPath, 3);
+  const base64 = await throughput(ports.day, `${columnsPath}&encoding=base64`, 3);
+  phase('baseline');
+  const baseline = await throughput(ports.day, '/api/v1/labels', 3);
+  phase('in-process JSON');
+  const produce = produceJson(dir);
+  phase('remote read');
+  const read = await latency(ports.day, '/api/v1/read', 50, readRequest());
+  phase('/metrics');
+  const metrics = await latency(ports.many, '/metrics', 20);
+  phase('dashboard');
+  const page = await pageLoad(ports.day);
+  return {
+    node: process.version,
+    points: DAY,
+    matrix,
+    columns,
+    base64,
+    baseline,
+    produce,
+    read,
+    metrics: { series: MANY, ...metrics },
+    page,
+  };
+}
+
+async function main(): Promise<void> {
   await withTempDir('rondo-serve-bench-', async (dir) => {
     buildStores(dir);
     const child = fork(fileURLToPath(import.meta.url), ['--server', dir], { stdio: 'inherit' });
@@ -234,65 +298,9 @@ async function main(): Promise<void> {
       child.once('message', resolve as never),
     );
     try {
-      const phase = (what: string) => {
-        if (process.stderr.isTTY || process.env['RONDO_BENCH_VERBOSE']) process.stderr.write(`… ${what}\n`);
-      };
-      phase('query_range');
-      const q = `query=big&start=${T_START / 1000}&end=${T_END / 1000}&step=1&max_points=${DAY}`;
-      const matrix = await throughput(ports.day, `/api/v1/query_range?${q}`, 3);
-      const columns = await throughput(ports.day, `/api/rondo/query?query=big&range=1d&max_points=${DAY}`, 3);
-      const base64 = await throughput(
-        ports.day,
-        `/api/rondo/query?query=big&range=1d&max_points=${DAY}&encoding=base64`,
-        3,
-      );
-      phase('baseline');
-      const baseline = await throughput(ports.day, '/api/v1/labels', 3);
-      phase('in-process JSON');
-      const produce = produceJson(dir);
-      phase('remote read');
-      const read = await latency(ports.day, '/api/v1/read', 50, readRequest());
-      phase('/metrics');
-      const metrics = await latency(ports.many, '/metrics', 20);
-      phase('dashboard');
-      const page = await pageLoad(ports.day);
-      const report = {
-        node: process.version,
-        points: DAY,
-        matrix,
-        columns,
-        base64,
-        baseline,
-        produce,
-        read,
-        metrics: { series: MANY, ...metrics },
-        page,
-      };
-      if (json) console.log(JSON.stringify(report, null, 2));
-      const kb = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
-      say(
-        `rondo/server, node ${process.version}; one series of ${DAY} 1 s points; server and client in two processes`,
-      );
-      say(`query_range (Prometheus matrix)    ${matrix.rps.toFixed(1)} req/s   ${kb(matrix.bytes)} each`);
-      say(`/api/rondo/query (columns, JSON)   ${columns.rps.toFixed(1)} req/s   ${kb(columns.bytes)} each`);
-      say(
-        `/api/rondo/query (columns, base64) ${base64.rps.toFixed(1)} req/s   ${kb(base64.bytes)} each (the dashboard's)`,
-      );
-      say(`/api/v1/labels (baseline)          ${baseline.rps.toFixed(0)} req/s`);
-      say(
-        `JSON produced in-process (p50)     matrix ${produce.matrixMs.toFixed(2)} ms, columns ${produce.columnsMs.toFixed(2)} ms, base64 ${produce.base64Ms.toFixed(2)} ms`,
-      );
-      say(
-        `remote read, the same day          p50 ${read.p50.toFixed(2)} ms, p99 ${read.p99.toFixed(2)} ms   ${kb(read.bytes)} snappy`,
-      );
-      say(
-        `/metrics, ${MANY} series          p50 ${metrics.p50.toFixed(2)} ms, p99 ${metrics.p99.toFixed(2)} ms   ${kb(metrics.bytes)}`,
-      );
-      if (typeof page === 'string') say(`dashboard load                     ${page}`);
-      else
-        say(
-          `dashboard load (Chromium, p50)     ${page.dayMs.toFixed(0)} ms with ${DAY} points, ${page.fiveMinMs.toFixed(0)} ms with 300`,
-        );
+      const report = await measure(dir, ports);
+      if (process.argv.includes('--json')) console.log(JSON.stringify(report, null, 2));
+      else printReport(report);
     } finally {
       child.disconnect();
       agent.destroy();

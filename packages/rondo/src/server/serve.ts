@@ -110,7 +110,7 @@ function tokenChecker(token: string | undefined): (header: string | undefined) =
     );
 }
 
-type Route = (ctx: Context, rest: string) => Promise<void> | void;
+type Route = (ctx: Context) => Promise<void> | void;
 
 /** API routes by exact path; `/api/v1/label/<name>/values` is matched apart. */
 const ROUTES: Record<string, Route> = {
@@ -125,9 +125,9 @@ const ROUTES: Record<string, Route> = {
   '/api/rondo/query': rondoQueryEndpoint,
 };
 
-function route(path: string): [Route, string] | undefined {
+function route(path: string): Route | undefined {
   const exact = ROUTES[path];
-  if (exact) return [exact, ''];
+  if (exact) return exact;
   const m = /^\/api\/v1\/label\/([^/]+)\/values$/.exec(path);
   if (!m) return undefined;
   let name: string;
@@ -136,7 +136,7 @@ function route(path: string): [Route, string] | undefined {
   } catch {
     return undefined;
   }
-  return [(ctx) => labelValuesEndpoint(ctx, name), name];
+  return (ctx) => labelValuesEndpoint(ctx, name);
 }
 
 /** Answers malformed and timed-out requests with a JSON error before closing the connection. */
@@ -202,27 +202,12 @@ export function checkServeOptions(options: ServeOptions = {}): {
 export async function serve(store: Store, options: ServeOptions = {}): Promise<RondoServer> {
   const { host, port, timeout, limits } = checkServeOptions(options);
   store.newestEnd(); // ERR_RONDO_CLOSED now rather than on every request
-  const { token } = options;
-  const assets = options.dashboard === false ? new Map() : loadAssets();
-  const authorized = tokenChecker(token);
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://rondo.invalid');
-    const method = req.method ?? 'GET';
-    if (
-      (method === 'GET' || method === 'HEAD') &&
-      sendAsset(assets, url.pathname, req.headers['if-none-match'], res)
-    )
-      return;
-    const found = route(url.pathname);
-    if (!found) throw new HttpError(404, `no such endpoint: ${url.pathname}`);
-    if (!authorized(req.headers.authorization))
-      throw new HttpError(401, 'missing or wrong bearer token (send Authorization: Bearer <token>)', {
-        'WWW-Authenticate': 'Bearer realm="rondo"',
-      });
-    await found[0]({ req, res, url, store, limits }, found[1]);
-  };
-
+  const handle = handler(
+    store,
+    limits,
+    options.dashboard === false ? new Map() : loadAssets(),
+    options.token,
+  );
   const server: Server = createServer(
     {
       requestTimeout: timeout,
@@ -239,23 +224,7 @@ export async function serve(store: Store, options: ServeOptions = {}): Promise<R
   // a slow request gets its 408 rather than a silent close.
   server.timeout = timeout + 1000;
   server.on('clientError', onClientError);
-  await new Promise<void>((resolve, reject) => {
-    const fail = (err: NodeJS.ErrnoException): void =>
-      reject(
-        new RondoError(
-          'ERR_RONDO_IO',
-          `serve: cannot listen on ${host}:${port}: ${err.code ?? err.message}`,
-          { cause: err },
-        ),
-      );
-    server.once('error', fail);
-    server.listen(port, host, () => {
-      server.off('error', fail);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const actualPort = typeof address === 'object' && address !== null ? address.port : port;
+  const actualPort = await listen(server, host, port);
   const urlHost = host.includes(':') ? `[${host}]` : host;
   let closing: Promise<void> | null = null;
   return {
@@ -270,4 +239,52 @@ export async function serve(store: Store, options: ServeOptions = {}): Promise<R
       return closing;
     },
   };
+}
+
+/** The request handler: dashboard files first (no token), then the API routes behind the token. */
+function handler(
+  store: Store,
+  limits: Limits,
+  assets: ReturnType<typeof loadAssets>,
+  token: string | undefined,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const authorized = tokenChecker(token);
+  return async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://rondo.invalid');
+    const method = req.method ?? 'GET';
+    if (
+      (method === 'GET' || method === 'HEAD') &&
+      sendAsset(assets, url.pathname, req.headers['if-none-match'], res)
+    )
+      return;
+    const found = route(url.pathname);
+    if (!found) throw new HttpError(404, `no such endpoint: ${url.pathname}`);
+    if (!authorized(req.headers.authorization))
+      throw new HttpError(401, 'missing or wrong bearer token (send Authorization: Bearer <token>)', {
+        'WWW-Authenticate': 'Bearer realm="rondo"',
+      });
+    await found({ req, res, url, store, limits });
+  };
+}
+
+/** Listens; resolves with the port (the chosen one for port 0), or ERR_RONDO_IO. */
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const fail = (err: NodeJS.ErrnoException): void =>
+      reject(
+        new RondoError(
+          'ERR_RONDO_IO',
+          `serve: cannot listen on ${host}:${port}: ${err.code ?? err.message}`,
+          {
+            cause: err,
+          },
+        ),
+      );
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    });
+  });
 }
