@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import type { PromSeries } from './protobuf.js';
 import { ProtoError } from './protobuf.js';
 import { decodeReadRequest, encodeReadResponse, MATCH_TYPES, type ReadRequest } from './remote-read.js';
-import { SnappyError, snappyCompress, snappyUncompress } from './snappy.js';
+import { SnappyError, snappyCompress, snappyStore, snappyUncompress } from './snappy.js';
 
 const require = createRequire(import.meta.url);
 const protobuf = require('protobufjs') as typeof import('protobufjs');
@@ -222,6 +222,17 @@ describe('snappy block decompressor', () => {
     ]) {
       assert.deepEqual(snappyUncompress(snappyjs.compress(input), input.length), input);
       assert.deepEqual(snappyUncompress(snappyCompress(input), input.length), input);
+    }
+  });
+
+  test('stored (literal-only) blocks decode with snappyjs and with ours', () => {
+    const snappyUncompressJs = (require('snappyjs') as { uncompress(i: Uint8Array): Uint8Array }).uncompress;
+    for (const n of [0, 1, 59, 60, 61, 255, 256, 257, 65536, 65537, 65536 + 60, 200_001]) {
+      const input = randomBytes(n);
+      const block = snappyStore(input);
+      assert.ok(block.length <= input.length + 5 + 3 * Math.ceil(input.length / 65536));
+      assert.deepEqual(Buffer.from(snappyUncompressJs(block)), Buffer.from(input));
+      assert.deepEqual(snappyUncompress(block, input.length), Buffer.from(input));
     }
   });
 

@@ -115,6 +115,42 @@ export function snappyCompress(input: Uint8Array): Buffer {
   return out.subarray(0, op);
 }
 
+/**
+ * Wraps `input` in a snappy block of literals only, without looking for matches: valid for every
+ * snappy decoder, 0.01 % larger than the input, and as fast as a copy. For payloads that barely
+ * compress (float64 samples gain ~15 %), where searching would cost far more CPU than it saves.
+ */
+export function snappyStore(input: Uint8Array): Buffer {
+  const n = input.length;
+  const CHUNK = 65536; // one literal tag per 64 KiB: 3 header bytes each
+  const out = Buffer.allocUnsafe(5 + n + 3 * Math.ceil(n / CHUNK));
+  let op = 0;
+  for (let v = n; ; v = Math.floor(v / 128)) {
+    if (v < 128) {
+      out[op++] = v;
+      break;
+    }
+    out[op++] = (v % 128) | 0x80;
+  }
+  for (let from = 0; from < n; from += CHUNK) {
+    const len = Math.min(CHUNK, n - from);
+    // The shortest tag for the length, as the reference writes it (some decoders expect that).
+    const l = len - 1;
+    if (l < 60) out[op++] = l << 2;
+    else if (l < 0x100) {
+      out[op++] = 60 << 2;
+      out[op++] = l;
+    } else {
+      out[op++] = 61 << 2;
+      out[op++] = l & 0xff;
+      out[op++] = l >>> 8;
+    }
+    out.set(input.subarray(from, from + len), op);
+    op += len;
+  }
+  return out.subarray(0, op);
+}
+
 /** A snappy block that is malformed or would decompress to more than the caller allows. */
 export class SnappyError extends Error {
   /** True when the block is well formed so far but declares more bytes than the limit. */
