@@ -21,9 +21,13 @@ const state = {
 function decodeValues(series) {
   for (const s of series) {
     if (s.encoding !== 'base64') continue;
-    const bytes = Uint8Array.from(atob(s.values), (c) => c.charCodeAt(0));
+    const text = atob(s.values);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
     const floats = new Float64Array(bytes.buffer);
-    s.values = Array.from(floats, (v) => (Number.isNaN(v) ? null : v));
+    const values = new Array(floats.length);
+    for (let i = 0; i < floats.length; i++) values[i] = Number.isNaN(floats[i]) ? null : floats[i];
+    s.values = values;
   }
   return series;
 }
@@ -404,13 +408,20 @@ function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+let ticks = 0;
+
+/** The series list (every second while following); info() only every fifth time, it costs more. */
 async function refreshMeta() {
-  const [info, series] = await Promise.all([api('/api/rondo/info'), api('/api/rondo/series')]);
-  renderInfo(info);
+  const series = await api('/api/rondo/series');
+  if (ticks++ % 5 === 0) api('/api/rondo/info').then(renderInfo, showError);
   const changed = series.length !== state.series.length;
   state.series = series;
   if (changed) renderList();
   return changed;
+}
+
+function showError(err) {
+  $('status').textContent = err.message;
 }
 
 function setRange(range) {
