@@ -109,6 +109,23 @@ describe('dashboard in headless Chromium', options, () => {
       undefined,
       { timeout: 30_000 },
     );
+    // A custom range (local time, as the inputs show it): the 60 s from 2 minutes ago, tier 0.
+    await page.locator('#ranges button[data-range="custom"]').click();
+    const local = (ms: number) =>
+      new Date(ms - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
+    const to = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+    await page.locator('#custom-start').fill(local(to - 60_000));
+    await page.locator('#custom-end').fill(local(to));
+    await page.locator('#custom button').click();
+    await page.waitForFunction(
+      () => {
+        const el = document.querySelector('.chart[data-metric="cpu_usage"]');
+        return el?.getAttribute('data-tier') === '0' && el.getAttribute('data-points') === String(3 * 61);
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
+    assert.equal(await cpu.getAttribute('data-last'), String(to));
     assert.deepEqual(errors, []);
     await page.close();
   });
