@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { RondoError } from './errors.js';
+import { corrupt, ioError, RondoError } from './errors.js';
 import { fnv1a64 } from './hash.js';
 import { native } from './native.js';
 import { nsToMs } from './timestamp.js';
@@ -28,6 +28,8 @@ export const OFFSET = {
   consolidatedTo: 80,
   seriesCount: 88,
   generation: 92,
+  catalogSeq: 96,
+  superseded: 100,
 } as const;
 /** The checksum covers bytes [0, CHECKSUM_COVERS): the fields that never change. */
 export const CHECKSUM_COVERS = 48;
@@ -41,6 +43,8 @@ export function slabBytes(slots: number, capacity: number): number {
 export interface SlabIdentity {
   /** FNV-1a 64 of the schema's canonical JSON. */
   readonly schemaHash: bigint;
+  /** The hash older versions computed for the same schema, when it differs (also accepted). */
+  readonly legacySchemaHash?: bigint;
   /** Tier index within the schema. */
   readonly tierIndex: number;
   /** Ring size. */
@@ -49,10 +53,6 @@ export interface SlabIdentity {
   readonly capacity: number;
   /** Slot width in ms. */
   readonly intervalMs: number;
-}
-
-function corrupt(path: string, what: string): RondoError {
-  return new RondoError('ERR_RONDO_CORRUPT', `${path}: ${what}`);
 }
 
 function encodeHeader(id: SlabIdentity): Buffer {
@@ -74,26 +74,26 @@ function encodeHeader(id: SlabIdentity): Buffer {
  * full disk fails here rather than as SIGBUS on a later write through the mapping; fsynced.
  */
 export function createSlab(path: string, id: SlabIdentity): void {
-  const fd = openSync(path, 'w');
+  const size = slabBytes(id.slots, id.capacity);
   try {
-    const size = slabBytes(id.slots, id.capacity);
-    ftruncateSync(fd, size);
+    const fd = openSync(path, 'w');
     try {
+      ftruncateSync(fd, size);
       native().allocate(fd, size);
-    } catch (cause) {
-      throw new RondoError(
-        'ERR_RONDO_IO',
-        `${path}: cannot allocate ${size} bytes: ${(cause as Error).message}`,
-        {
-          cause,
-        },
-      );
+      writeSync(fd, encodeHeader(id), 0, HEADER_BYTES, 0);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
     }
-    writeSync(fd, encodeHeader(id), 0, HEADER_BYTES, 0);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+  } catch (cause) {
+    throw ioError(path, `create the slab (${size} bytes)`, cause);
   }
+}
+
+/** The header's schema hash, read as the current one when it is the legacy hash of the same schema. */
+function storedHash(b: Buffer, id: SlabIdentity): bigint {
+  const h = b.readBigUInt64LE(OFFSET.schemaHash);
+  return id.legacySchemaHash !== undefined && h === id.legacySchemaHash ? id.schemaHash : h;
 }
 
 function checkHeader(path: string, b: Buffer, size: number, id: SlabIdentity): void {
@@ -107,7 +107,7 @@ function checkHeader(path: string, b: Buffer, size: number, id: SlabIdentity): v
     throw corrupt(path, 'header checksum mismatch (the header was overwritten)');
   }
   const fields: [string, bigint | number, bigint | number][] = [
-    ['schema hash', b.readBigUInt64LE(OFFSET.schemaHash), id.schemaHash],
+    ['schema hash', storedHash(b, id), id.schemaHash],
     ['tier index', b.readUInt32LE(OFFSET.tierIndex), id.tierIndex],
     ['slot count', b.readUInt32LE(OFFSET.slotCount), id.slots],
     ['series capacity', b.readUInt32LE(OFFSET.seriesCapacity), id.capacity],
@@ -187,7 +187,7 @@ export class Slab {
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw corrupt(path, 'slab file is missing');
-      throw new RondoError('ERR_RONDO_IO', `${path}: cannot open: ${(cause as Error).message}`, { cause });
+      throw ioError(path, 'open', cause);
     }
     try {
       const st = fstatSync(fd);
@@ -202,7 +202,7 @@ export class Slab {
       try {
         buffer = native().map(fd, size, writable);
       } catch (cause) {
-        throw new RondoError('ERR_RONDO_IO', `${path}: cannot map: ${(cause as Error).message}`, { cause });
+        throw ioError(path, 'map', cause);
       }
       const slab = new Slab(path, id, buffer);
       try {
@@ -248,6 +248,26 @@ export class Slab {
   /** Publishes the series count (writer only). */
   setSeriesCount(n: number): void {
     Atomics.store(this.header, OFFSET.seriesCount / 4, n);
+  }
+
+  /** A counter the writer bumps after each change to the series journal (readers poll it). */
+  get catalogSeq(): number {
+    return Atomics.load(this.header, OFFSET.catalogSeq / 4);
+  }
+
+  /** True once a migration replaced this slab's store generation (readers must reopen). */
+  get superseded(): boolean {
+    return Atomics.load(this.header, OFFSET.superseded / 4) !== 0;
+  }
+
+  /** Marks the slab superseded by a migration (the migrating writer only). */
+  markSuperseded(): void {
+    Atomics.store(this.header, OFFSET.superseded / 4, 1);
+  }
+
+  /** Bumps {@link catalogSeq} (writer only). */
+  bumpCatalogSeq(): void {
+    Atomics.add(this.header, OFFSET.catalogSeq / 4, 1);
   }
 
   private checkMutable(): void {

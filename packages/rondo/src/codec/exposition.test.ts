@@ -4,6 +4,33 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { escapeLabelValue, formatExposition, formatSampleValue } from './exposition.js';
 
+test('a family is a counter or a gauge when all its samples agree, else untyped', () => {
+  const text = formatExposition([
+    { labels: [{ name: '__name__', value: 'c' }], value: 1, type: 'counter' },
+    { labels: [{ name: '__name__', value: 'g' }], value: 2, type: 'gauge' },
+    {
+      labels: [
+        { name: '__name__', value: 'm' },
+        { name: 'a', value: '1' },
+      ],
+      value: 3,
+      type: 'gauge',
+    },
+    {
+      labels: [
+        { name: '__name__', value: 'm' },
+        { name: 'a', value: '2' },
+      ],
+      value: 4,
+      type: 'counter',
+    },
+  ]);
+  assert.equal(
+    text,
+    '# TYPE c counter\nc 1\n# TYPE g gauge\ng 2\n# TYPE m untyped\nm{a="1"} 3\nm{a="2"} 4\n',
+  );
+});
+
 test('samples are grouped by name under one TYPE line, names sorted', () => {
   const text = formatExposition([
     { labels: [{ name: '__name__', value: 'b' }], value: 1 },

@@ -1,7 +1,7 @@
 /**
  * The Prometheus text exposition format (version 0.0.4), the writer side: one line per sample,
  * `name{label="value",…} value [timestamp]`, grouped by metric name, each group after one
- * `# TYPE name untyped` line (rondo does not know whether a series is a counter or a gauge).
+ * `# TYPE` line: `counter` or `gauge` when all its samples say so, else `untyped`.
  */
 import type { PromLabel } from './protobuf.js';
 
@@ -16,6 +16,8 @@ export interface ExposedSample {
   value: number;
   /** Sample time, ms; omitted, the scraper stamps it with the scrape time. */
   timestampMs?: number;
+  /** What the series is; a family whose samples disagree (or say nothing) is `untyped`. */
+  type?: 'counter' | 'gauge';
 }
 
 /** A label value with `\`, `"` and line feeds escaped, as the format requires. */
@@ -34,6 +36,7 @@ export function formatSampleValue(v: number): string {
 /** Formats samples as one exposition document; samples sharing a name are grouped, names sorted. */
 export function formatExposition(samples: readonly ExposedSample[]): string {
   const byName = new Map<string, string[]>();
+  const types = new Map<string, string>();
   for (const s of samples) {
     let name = '';
     const parts: string[] = [];
@@ -44,6 +47,9 @@ export function formatExposition(samples: readonly ExposedSample[]): string {
     let line = parts.length > 0 ? `${name}{${parts.join(',')}} ` : `${name} `;
     line += formatSampleValue(s.value);
     if (s.timestampMs !== undefined) line += ` ${Math.round(s.timestampMs)}`;
+    const type = s.type ?? 'untyped';
+    const known = types.get(name);
+    types.set(name, known === undefined || known === type ? type : 'untyped');
     let lines = byName.get(name);
     if (lines === undefined) {
       lines = [];
@@ -53,7 +59,7 @@ export function formatExposition(samples: readonly ExposedSample[]): string {
   }
   const out: string[] = [];
   for (const name of [...byName.keys()].sort()) {
-    out.push(`# TYPE ${name} untyped`, ...byName.get(name)!);
+    out.push(`# TYPE ${name} ${types.get(name)}`, ...byName.get(name)!);
   }
   return out.length > 0 ? `${out.join('\n')}\n` : '';
 }

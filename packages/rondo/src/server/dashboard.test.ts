@@ -102,10 +102,14 @@ describe('dashboard in headless Chromium', options, () => {
     await page.locator('#filter').fill('mem');
     assert.deepEqual(await page.locator('#metrics > li > label').allInnerTexts(), ['mem.used_bytes']);
     await page.locator('#filter').fill('');
-    // Switching the range reloads the charts from another tier.
+    // Switching the range reloads the charts from a coarser tier (1 or 2: whether tier 1's 6 h
+    // reach back to the start depends on where its newest window is).
     await page.locator('#ranges button[data-range="6h"]').click();
     await page.waitForFunction(
-      () => document.querySelector('.chart[data-metric="cpu_usage"]')?.getAttribute('data-tier') === '1',
+      () =>
+        ['1', '2'].includes(
+          document.querySelector('.chart[data-metric="cpu_usage"]')?.getAttribute('data-tier') ?? '',
+        ),
       undefined,
       { timeout: 30_000 },
     );

@@ -1,8 +1,9 @@
 /**
- * `GET /metrics`: the newest value of every live series in the Prometheus text format, so a
- * Prometheus can scrape a store. A series appears when it has a point in tier 0 within the last
- * 5 minutes of its schema (the store's clock, not the wall clock), under the labels remote write
- * would give it; no timestamps, so the scraper stamps the scrape time as usual.
+ * `GET /metrics`: the newest value of every live (not retired) series in the Prometheus text
+ * format, so a Prometheus can scrape a store. A series appears when it has a point in tier 0
+ * within the last 5 minutes of its schema (the store's clock, not the wall clock), under the
+ * labels remote write would give it, typed as it was registered (counter or gauge); no
+ * timestamps, so the scraper stamps the scrape time as usual.
  */
 
 import { EXPOSITION_CONTENT_TYPE, type ExposedSample, formatExposition } from '../codec/exposition.js';
@@ -41,7 +42,7 @@ export function metricsEndpoint(ctx: Context): void {
     const key = JSON.stringify(labels);
     if (seen.has(key)) continue;
     seen.add(key);
-    samples.push({ labels, value });
+    samples.push({ labels, value, type: s.type });
   }
   const body = formatExposition(samples);
   ctx.res.writeHead(200, {

@@ -149,13 +149,19 @@ describe('query_range', () => {
     assert.match(bad.body.error, /tiers 0\.\.2/);
   });
 
-  test('consolidated tiers hold averages of the stored points', async () => {
+  test('consolidated tiers hold averages of the stored points (last values for a counter)', async () => {
     const start = FILL_END - 3_600_000;
-    const q = `query=requests_total&start=${sec(start)}&end=${sec(start + 50_000)}&step=10&tier=1`;
-    const values: [number, string][] = (await getJson(server, `/api/v1/query_range?${q}`)).body.data.result[0]
-      .values;
-    // A counter rising by 1 per second: each 10 s window averages to its 5th-and-a-half value.
-    assert.deepEqual(values[0], [sec(start), String((start - T0) / 1000 + 4.5)]);
+    const first = async (query: string) => {
+      const q = `query=${query}&start=${sec(start)}&end=${sec(start + 50_000)}&step=10&tier=1`;
+      return (await getJson(server, `/api/v1/query_range?${q}`)).body.data.result[0].values[0];
+    };
+    // web1 rises by 1/4 per second within the window: its 10 s average is the value 4.5 s in.
+    assert.deepEqual(await first('cpu_usage{host="web1"}'), [
+      sec(start),
+      String(valueAt(0, start) + 4.5 / 4),
+    ]);
+    // A counter (registered as one) keeps the window's last value.
+    assert.deepEqual(await first('requests_total'), [sec(start), String((start - T0) / 1000 + 9)]);
   });
 
   test('a range beyond every retention answers what there is, with a warning', async () => {

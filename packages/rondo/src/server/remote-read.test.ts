@@ -161,15 +161,23 @@ describe('remote read', () => {
   test('the tier reaching back to start is read (tier 1 for 2 h); SAMPLES accepted explicitly', async () => {
     const [result] = await read(
       server,
-      [{ start: T0, end: T0 + 29_999, matchers: [['__name__', '=', 'requests_total']] }],
+      [
+        {
+          start: T0,
+          end: T0 + 29_999,
+          matchers: [
+            ['__name__', '=', 'cpu_usage'],
+            ['host', '=', 'web1'],
+          ],
+        },
+      ],
       [0, 1],
     );
-    // 10 s averages of a counter rising by 1 per second.
-    assert.deepEqual(result![0]!.samples, [
-      [T0, 4.5],
-      [T0 + 10_000, 14.5],
-      [T0 + 20_000, 24.5],
-    ]);
+    // 10 s averages of a gauge rising by 1/4 per second: the value 4.5 s into each window.
+    assert.deepEqual(
+      result![0]!.samples,
+      [T0, T0 + 10_000, T0 + 20_000].map((t) => [t, valueAt(0, t) + 4.5 / 4]),
+    );
   });
 
   test('bounds and bad bodies: 400 or 413 with a JSON message', async () => {

@@ -22,11 +22,9 @@ export interface SeriesPoints {
   result: QueryResult;
 }
 
-/** Series that may appear in /metrics: every one until the store can retire series. */
+/** Series that may appear in /metrics: not retired (a retired series' data is history). */
 export function isLive(s: SeriesInfo): boolean {
-  // SeriesInfo gains an optional `retired` time with series retirement; retired series are history.
-  const retired = (s as SeriesInfo & { retired?: number | null }).retired;
-  return retired === undefined || retired === null;
+  return s.retired === undefined;
 }
 
 /** The series matching any of the selectors (all series for none), in handle order. */

@@ -203,19 +203,19 @@ describe('/metrics', () => {
     assert.equal(
       await res.text(),
       [
-        '# TYPE cpu_usage untyped',
+        '# TYPE cpu_usage gauge',
         `cpu_usage{host="web1"} ${valueAt(0, last)}`,
         `cpu_usage{host="web2"} ${valueAt(1, last)}`,
-        '# TYPE mem_used untyped',
+        '# TYPE mem_used gauge',
         `mem_used{host="web1"} ${valueAt(3, last)}`,
-        '# TYPE requests_total untyped',
+        '# TYPE requests_total counter',
         `requests_total{host="web1",path="/a\\"b\\\\c"} ${(last - T0) / 1000}`,
         '',
       ].join('\n'),
     );
   });
 
-  test('a series silent for more than 5 minutes of the store is left out', async () => {
+  test('a series silent for more than 5 minutes of the store, or retired, is left out', async () => {
     const s = Store.open(scratch(), { schemas: SERVE_SCHEMAS });
     const quiet = s.register('quiet');
     const busy = s.register('busy');
@@ -224,7 +224,12 @@ describe('/metrics', () => {
     s.record(busy, 3, T0 + 301_000);
     const srv = await serveOn(s);
     try {
-      assert.equal(await (await fetch(new URL('/metrics', srv.url))).text(), '# TYPE busy untyped\nbusy 3\n');
+      assert.equal(await (await fetch(new URL('/metrics', srv.url))).text(), '# TYPE busy gauge\nbusy 3\n');
+      // A retired series is history: queryable, but no longer exposed.
+      s.retire(busy);
+      assert.equal(await (await fetch(new URL('/metrics', srv.url))).text(), '');
+      const series = await getJson(srv, '/api/v1/series?match[]=busy');
+      assert.deepEqual(series.body.data, [{ __name__: 'busy' }]);
     } finally {
       await srv.close();
       s.close();
@@ -248,6 +253,7 @@ describe('/api/rondo', () => {
       name: 'mem.used',
       labels: { host: 'web1' },
       schema: 'host',
+      type: 'gauge',
       id: 'mem.used{host="web1"}',
     });
   });

@@ -12,7 +12,7 @@ const store = Store.open(dir, { schemas: SERVE_SCHEMAS });
 const hosts = ['web1', 'web2', 'db1'];
 const cpu = hosts.map((host) => store.register('cpu_usage', { host }));
 const mem = store.register('mem.used_bytes', { host: 'web1' });
-const reqs = store.register('http_requests_total', { host: 'web1', code: '200' });
+const reqs = store.register('http_requests_total', { host: 'web1', code: '200' }, { type: 'counter' });
 let count = 0;
 
 /** Smooth, distinct curves with a little noise, so a screenshot shows something real. */

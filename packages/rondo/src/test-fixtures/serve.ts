@@ -28,14 +28,14 @@ export function valueAt(k: number, t: number): number {
 
 /**
  * A store with four series and 2 h of 1 s points ending at {@link FILL_END}: cpu_usage for
- * web1 and web2, a counter requests_total (one more per second), and mem.used (a dotted name)
+ * web1 and web2, a counter requests_total (registered as one; one more per second), and mem.used (a dotted name)
  * that misses every 10th second.
  */
 export function fillStore(dir: string): Store {
   const store = Store.open(dir, { schemas: SERVE_SCHEMAS });
   const web1 = store.register('cpu_usage', { host: 'web1' });
   const web2 = store.register('cpu_usage', { host: 'web2' });
-  const req = store.register('requests_total', { host: 'web1', path: '/a"b\\c' });
+  const req = store.register('requests_total', { host: 'web1', path: '/a"b\\c' }, { type: 'counter' });
   const mem = store.register('mem.used', { host: 'web1' });
   for (let t = T0; t < FILL_END; t += 1000) {
     store.record(web1, valueAt(0, t), t);
