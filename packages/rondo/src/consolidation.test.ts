@@ -227,7 +227,7 @@ describe('consolidate() cascade', () => {
       ];
       const store = Store.open(dir, { schemas: [schemaOf('o', tiers, 1)] });
       const h = store.register('m');
-      points.forEach((v, i) => store.record(h, v, 50_000 + i * 1000));
+      for (const [i, v] of points.entries()) store.record(h, v, 50_000 + i * 1000);
       store.record(h, 0, 60_000); // closes the window
       store.consolidate();
       assert.equal(store.query(h, { tier: 1 }).values[0], want, `${fn} of ${points.join(', ')}`);

@@ -5,17 +5,18 @@ import { native } from './native.js';
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * Opens `path` (created when missing) and takes an exclusive flock on it without blocking,
- * retrying `retries` times 2 ms apart (to ride out a reader that only probes the lock). Returns
- * the descriptor that holds the lock (closing it releases the lock), or null when another open
- * file holds it. The one lock-taking sequence of the writer lock and the cursor locks.
+ * Opens `path` (a file, created when missing; or, with `directory`, an existing directory) and
+ * takes an exclusive flock on it without blocking, retrying `retries` times 2 ms apart (to ride
+ * out a reader that only probes the lock). Returns the descriptor that holds the lock (closing
+ * it releases the lock), or null when another open file holds it. The one lock-taking sequence
+ * of the writer lock and the cursor locks.
  */
-export function tryLockFile(path: string, retries = 0): number | null {
+export function tryLockFile(path: string, retries = 0, directory = false): number | null {
   let fd: number;
   try {
-    fd = openSync(path, 'a+');
+    fd = openSync(path, directory ? 'r' : 'a+');
   } catch (cause) {
-    throw ioError(path, 'open the lock file', cause);
+    throw ioError(path, directory ? 'open the directory to lock it' : 'open the lock file', cause);
   }
   try {
     for (let attempt = 0; ; attempt++) {

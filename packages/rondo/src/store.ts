@@ -17,6 +17,7 @@ import { CursorLocks } from './cursors.js';
 import { type DrainBatch, type DrainOptions, drainStore } from './drain.js';
 import { closed, invalidTimestamp, invalidValue, RondoError, readOnly } from './errors.js';
 import { type Labels, normalizeSeries } from './labels.js';
+import type { WriterLock } from './lock.js';
 import { startMaintenanceTimer } from './maintenance.js';
 import { type MigrateOptions, type MigrationResult, migrate } from './migrate.js';
 import { closeOpened, openStoreDir } from './open.js';
@@ -53,7 +54,7 @@ export class Store {
   // record()'s table: the entry of handle h is at [h & mask]; emptied by close().
   private table: (SeriesEntry | undefined)[];
   private mask: number;
-  private lockFd: number | null;
+  private lock: WriterLock | null;
   private closed = false;
   private catalogSeq = 0;
   private readonly maintenance = new Set<() => void>();
@@ -69,12 +70,12 @@ export class Store {
     this.sets = opened.sets;
     this.catalog = opened.catalog;
     this.log = opened.log;
-    this.lockFd = opened.lockFd;
+    this.lock = opened.lock;
     this.dataDir = opened.dataDir;
     try {
       this.registry = this.readOnly ? null : new Registry(this.catalog, this.log!, this.schemas, this.sets);
     } catch (err) {
-      closeOpened(this.sets, this.log, this.lockFd);
+      closeOpened(this.sets, this.log, this.lock);
       throw err;
     }
     this.catalogSeq = this.sets[0]!.rings[0]!.slab.catalogSeq;
@@ -416,8 +417,8 @@ export class Store {
     this.closed = true;
     this.table = [];
     this.mask = 0;
-    closeOpened(this.sets, this.log, this.lockFd);
-    this.lockFd = null;
+    closeOpened(this.sets, this.log, this.lock);
+    this.lock = null;
   }
 
   /** True after close(). */
