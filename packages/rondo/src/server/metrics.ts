@@ -7,10 +7,10 @@
  */
 
 import { EXPOSITION_CONTENT_TYPE, type ExposedSample, formatExposition } from '../codec/exposition.js';
-import { promLabels } from '../codec/labels.js';
 import type { Context } from './context.js';
 import { checkMethod } from './http.js';
 import { LOOKBACK_MS } from './prom-api.js';
+import { promView } from './prom-view.js';
 import { isLive } from './select.js';
 
 /** The newest value of a series in tier 0 before `end` (exclusive), within the lookback; or undefined. */
@@ -37,9 +37,8 @@ export function metricsEndpoint(ctx: Context): void {
     if (!isLive(s) || at === null || at === undefined) continue;
     const value = newestValue(ctx, s.handle, at.end, at.interval);
     if (value === undefined) continue;
-    const labels = promLabels(s.name, s.labels);
+    const { labels, key } = promView(store, s);
     // Two rondo series that map to the same Prometheus labels would make an invalid exposition.
-    const key = JSON.stringify(labels);
     if (seen.has(key)) continue;
     seen.add(key);
     samples.push({ labels, value, type: s.type });

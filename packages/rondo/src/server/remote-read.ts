@@ -4,7 +4,6 @@
  * carry the labels remote write would give them (names mapped to Prometheus' charset, sorted),
  * and the matchers apply to those; a label a series lacks matches "" as in Prometheus.
  */
-import { promLabels } from '../codec/labels.js';
 import type { PromSeries } from '../codec/protobuf.js';
 import { ProtoError } from '../codec/protobuf.js';
 import {
@@ -17,35 +16,23 @@ import { SnappyError, snappyStore, snappyUncompress } from '../codec/snappy.js';
 import { compileMatcher, type Matcher, type SeriesInfo, selectorMatches } from '../index.js';
 import type { Context } from './context.js';
 import { checkMethod, HttpError, readBody } from './http.js';
+import { type PromView, promView } from './prom-view.js';
 import { TierPlanner } from './select.js';
 
-/** A series as remote read shows it. */
-interface PromView {
+/** A series with its Prometheus view. */
+interface Viewed extends PromView {
   info: SeriesInfo;
-  /** Labels with `__name__`, sorted. */
-  labels: PromSeries['labels'];
-  /** The mapped metric name. */
-  name: string;
-  /** The mapped labels without `__name__`. */
-  rest: Record<string, string>;
 }
 
 /** Every series under its Prometheus labels; when two map to the same labels, the first wins. */
-function promViews(ctx: Context): PromView[] {
+function promViews(ctx: Context): Viewed[] {
   const seen = new Set<string>();
-  const out: PromView[] = [];
+  const out: Viewed[] = [];
   for (const info of ctx.store.series()) {
-    const labels = promLabels(info.name, info.labels);
-    const key = JSON.stringify(labels);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const rest: Record<string, string> = {};
-    let name = '';
-    for (const l of labels) {
-      if (l.name === '__name__') name = l.value;
-      else rest[l.name] = l.value;
-    }
-    out.push({ info, labels, name, rest });
+    const view = promView(ctx.store, info);
+    if (seen.has(view.key)) continue;
+    seen.add(view.key);
+    out.push({ ...view, info });
   }
   return out;
 }
