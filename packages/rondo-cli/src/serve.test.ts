@@ -15,7 +15,7 @@ let writer: Child;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rondo-cli-serve-'));
   writer = new Child(WRITER, [join(dir, 'store')]);
-  await writer.waitFor('ready');
+  await writer.waitFor('ready', 30_000);
 });
 after(async () => {
   await writer.finish();
@@ -28,7 +28,7 @@ async function startServe(extra: string[] = [], env: NodeJS.ProcessEnv = process
   const child = new Child(BIN, ['serve', join(dir, 'store'), '--listen', `127.0.0.1:${port}`, ...extra], {
     env,
   });
-  const line = await child.waitFor('serving ');
+  const line = await child.waitFor('serving ', 30_000);
   return { child, line, url: `http://127.0.0.1:${port}/` };
 }
 
@@ -45,7 +45,7 @@ describe('rondo serve', () => {
       assert.equal(info.data.writerPid, writer.pid);
       // A series the writer registers now appears without restarting the server.
       writer.proc.stdin.write('add late_metric\n');
-      await writer.waitFor('added late_metric');
+      await writer.waitFor('added late_metric', 30_000);
       const metrics = await (await fetch(`${url}metrics`)).text();
       assert.match(metrics, /^live_load\{host="web1"\} [\d.]+$/m);
       assert.match(metrics, /^late_metric\{host="late"\} [\d.]+$/m);

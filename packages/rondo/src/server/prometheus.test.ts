@@ -156,7 +156,7 @@ scrape_configs:
   });
 
   test('Prometheus scrapes /metrics: the newest value of each series', async () => {
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 40_000;
     let result: { metric: { host: string }; value: [number, string] }[] = [];
     while (Date.now() < deadline) {
       result = (await promQuery('api/v1/query?query=scraped_cpu_usage')).data.result;
