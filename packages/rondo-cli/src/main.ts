@@ -13,6 +13,7 @@ const commands: Record<string, () => Promise<Command>> = {
   bench: async () => (await import('./commands/bench.js')).command,
   push: async () => (await import('./commands/push.js')).command,
   migrate: async () => (await import('./commands/migrate.js')).command,
+  serve: async () => (await import('./commands/serve.js')).command,
 };
 
 /**

@@ -1,7 +1,7 @@
 // Prometheus-style selector parsing, checked directly (the CLI's query tests run it end to end).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSelector, selectorMatches } from './selector.js';
+import { compileMatcher, parseSelector, selectorMatches } from './selector.js';
 import { throwsCode } from './test-fixtures/helpers.js';
 
 test('selectors parse to matchers; the name is __name__', () => {
@@ -146,4 +146,14 @@ test("bad regexes: ERR_RONDO_INVALID_SELECTOR saying what is wrong, without Java
   ];
   for (const [text, message] of cases)
     throwsCode(() => parseSelector(text), 'ERR_RONDO_INVALID_SELECTOR', message);
+});
+
+test('compileMatcher builds what the parser builds, and refuses a bad regex', () => {
+  const [parsed] = parseSelector('{host=~"web.*"}');
+  const built = compileMatcher('host', '=~', 'web.*');
+  assert.deepEqual(built, parsed);
+  assert.ok(selectorMatches([built], 'x', { host: 'web\n1' }), '. matches a line break');
+  assert.ok(!selectorMatches([built], 'x', { host: 'db-web1' }), 'anchored');
+  assert.deepEqual(compileMatcher('a', '!=', 'b'), { label: 'a', op: '!=', value: 'b' });
+  throwsCode(() => compileMatcher('a', '=~', '('), 'ERR_RONDO_INVALID_SELECTOR', 'bad regex');
 });

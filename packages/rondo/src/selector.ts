@@ -183,7 +183,7 @@ class SelectorParser {
     this.skipSpace();
     const value = this.quoted();
     if (value === null) this.fail('expected a quoted value');
-    this.matchers.push(compile(label, op, value));
+    this.matchers.push(compileMatcher(label, op, value));
   }
 
   private braces(): void {
@@ -236,7 +236,12 @@ function regexReason(err: unknown): string {
   return message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
 }
 
-function compile(label: string, op: MatchOp, value: string): Matcher {
+/**
+ * One matcher from its parts, with the parser's rules (RE2 regexes anchored at both ends, `.`
+ * matching a line break); ERR_RONDO_INVALID_SELECTOR for a bad regex. Remote read builds its
+ * matchers with it.
+ */
+export function compileMatcher(label: string, op: MatchOp, value: string): Matcher {
   if (op === '=' || op === '!=') return { label, op, value };
   try {
     return { label, op, value, regex: compileRe2(value) };
