@@ -234,9 +234,21 @@ export class Store {
         `series ${handle} (${e.name}) was retired at ${new Date(e.retiredAt).toISOString()}: it can no longer be recorded (register it again for a new series)`,
       );
     }
+    return this.unknownHandle(handle);
+  }
+
+  /** ERR_RONDO_INVALID_HANDLE for a handle the catalogue does not have (any more). */
+  private unknownHandle(handle: unknown): RondoError {
+    // Handles below nextHandle were given out (bar a few skipped ones): such a series was
+    // retired and forgotten once its data aged out; its handle is never given to another.
+    const given = typeof handle === 'number' && Number.isSafeInteger(handle) && handle >= 0;
+    const why =
+      given && handle < this.catalog.nextHandle
+        ? ': its series was retired and its data has aged out (a handle is never reused; register the series again for a new one)'
+        : '';
     return new RondoError(
       'ERR_RONDO_INVALID_HANDLE',
-      `${String(handle)} is not a series handle of this store`,
+      `${String(handle)} is not a series handle of this store${why}`,
     );
   }
 
@@ -248,12 +260,7 @@ export class Store {
       this.refresh();
       e = typeof handle === 'number' ? this.catalog.get(handle) : undefined;
     }
-    if (e === undefined) {
-      throw new RondoError(
-        'ERR_RONDO_INVALID_HANDLE',
-        `${String(handle)} is not a series handle of this store (or its series was retired and its data has aged out)`,
-      );
-    }
+    if (e === undefined) throw this.unknownHandle(handle);
     return e;
   }
 
