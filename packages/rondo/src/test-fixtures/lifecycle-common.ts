@@ -2,9 +2,10 @@
 // schemas whose data ages out after a few slots, values that say which series and which slot
 // they were recorded for (so a point shown under another series' name is caught), and a reader
 // of the journal's records.
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { JOURNAL_HEADER_BYTES, type JournalRecord, parseRecords } from '../catalog/journal.js';
-import type { Consolidation, SchemaConfig } from '../index.js';
+import type { Consolidation, RondoError, SchemaConfig, SeriesHandle, Store } from '../index.js';
 
 /** Tier-0 slot width of the lifecycle tests' schemas, ms. */
 export const SEC = 1000;
@@ -76,4 +77,36 @@ export function journalRecords(path: string): { records: JournalRecord[]; end: n
   const buf = readFileSync(path);
   const parsed = parseRecords(buf.subarray(JOURNAL_HEADER_BYTES));
   return { records: parsed.records, end: JOURNAL_HEADER_BYTES + parsed.consumed, size: buf.length };
+}
+
+/**
+ * Checks that every point `store` returns for `handle`, in tier 0 and (if the schema has one)
+ * tier 1 (avg, max, min or last of 2-slot windows), is one the series recorded: values are
+ * code(handle, slot). Returns the points checked; 0 when the handle is gone (a reader's series
+ * may age out between listing and querying).
+ */
+export function assertOwnPoints(store: Store, handle: SeriesHandle, what = ''): number {
+  let checked = 0;
+  for (const tier of [0, 1]) {
+    let r: ReturnType<Store['query']>;
+    try {
+      r = store.query(handle, { tier });
+    } catch (err) {
+      const code = (err as RondoError).code;
+      if (code === 'ERR_RONDO_INVALID_HANDLE' || (tier === 1 && code === 'ERR_RONDO_INVALID_TIER'))
+        return checked;
+      throw err;
+    }
+    for (let i = 0; i < r.values.length; i++) {
+      const v = r.values[i]!;
+      const slot = r.timestamps[i]! / SEC;
+      const where = `${what} series ${handle} tier ${tier} at slot ${slot - SLOT0}: value ${v}`;
+      assert.equal(serialOf(v), handle, `${where} belongs to series ${serialOf(v)}`);
+      const s = slotOf(v);
+      if (tier === 0) assert.equal(s, slot % SPAN, `${where} was recorded for another slot`);
+      else assert.ok(s >= slot % SPAN && s <= (slot % SPAN) + 1, `${where} is not from its window`);
+      checked++;
+    }
+  }
+  return checked;
 }
