@@ -274,7 +274,7 @@ export class Store {
     // column to another while the points were read, the other's points (all at or after the
     // retirement) must not be returned under this series' name.
     this.refresh();
-    return trimToLife(result, e);
+    return trimToLife(result, lifeEnd(this.catalog, e));
   }
 
   /** query() for a known entry. */
@@ -349,6 +349,7 @@ export class Store {
         series: this.catalog.entries(),
         locks: this.cursorLocks,
         afterRead: () => this.refresh(),
+        lifeEnd: (e) => lifeEnd(this.catalog, e),
       },
       name,
       options,
@@ -451,11 +452,23 @@ function seriesInfo(e: SeriesEntry, schemas: readonly Schema[]): SeriesInfo {
   return info;
 }
 
-/** Drops the points of `r` at or after the retirement of `e` (a reader's result, see query()). */
-function trimToLife(r: QueryResult, e: SeriesEntry): QueryResult {
+/**
+ * When the points of `e` (an entry taken before a reader's refresh) stop being its own, as the
+ * catalogue knows now: its retirement. An entry the catalogue no longer has was forgotten
+ * (aged out), perhaps after a compaction rebuilt the catalogue without updating `e`: then the
+ * retirement `e` knew, or, if `e` still looked live, -Infinity (any point read may be another's).
+ */
+function lifeEnd(catalog: Catalog, e: SeriesEntry): number {
+  const now = catalog.get(e.handle);
+  if (now !== undefined) return now.retiredAt;
+  return e.live ? Number.NEGATIVE_INFINITY : e.retiredAt;
+}
+
+/** Drops the points of `r` at or after `end` (a reader's result, see query()). */
+function trimToLife(r: QueryResult, end: number): QueryResult {
   const n = r.timestamps.length;
-  if (n === 0 || r.timestamps[n - 1]! < e.retiredAt) return r;
+  if (n === 0 || r.timestamps[n - 1]! < end) return r;
   let k = n;
-  while (k > 0 && r.timestamps[k - 1]! >= e.retiredAt) k--;
+  while (k > 0 && r.timestamps[k - 1]! >= end) k--;
   return { ...r, timestamps: r.timestamps.slice(0, k), values: r.values.slice(0, k) };
 }
