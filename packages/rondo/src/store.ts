@@ -10,6 +10,7 @@ import type {
 } from './api.js';
 import type { Catalog, SeriesEntry } from './catalog/catalog.js';
 import { identityKey } from './catalog/journal.js';
+import { agedOut } from './catalog/lifecycle.js';
 import { readerRefresh } from './catalog/reader.js';
 import { type RegisterOptions, Registry, type SeriesSpec } from './catalog/registry.js';
 import type { SeriesLog } from './catalog/series-log.js';
@@ -311,7 +312,12 @@ export class Store {
   series(): SeriesInfo[] {
     this.checkOpen();
     this.refresh();
-    return this.catalog.entries().map((e) => seriesInfo(e, this.schemas));
+    // A retired series that has aged out may still be in the catalogue (a store just opened drops
+    // it at its first maintenance, a reader at its next look at the journal): it is not listed.
+    return this.catalog
+      .entries()
+      .filter((e) => e.live || !agedOut(this.sets[e.schema]!, e.retiredAt))
+      .map((e) => seriesInfo(e, this.schemas));
   }
 
   /** Looks a live series up by name and labels without registering it; undefined when absent. */
