@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { setImmediate as yieldNow } from 'node:timers/promises';
 import { JOURNAL_HEADER_BYTES, JOURNAL_OFFSET } from './catalog/journal.js';
 import { type SeriesHandle, Store } from './index.js';
 import { Ring } from './ring.js';
@@ -20,6 +21,7 @@ import {
   serialOf,
   tiny,
 } from './test-fixtures/lifecycle-common.js';
+import { ChildPool } from './test-fixtures/lifecycle-spawn.js';
 
 const scratch = scratchDirs('lifecycle-reader');
 
@@ -28,25 +30,28 @@ function listing(s: Store): [SeriesHandle, string, number | undefined][] {
   return s.series().map((x) => [x.handle, x.name, x.retired]);
 }
 
+/** The schemas of the in-process tests: `g` (label g=1) for churn, `f` for the rest. */
+const SCHEMAS = [flat('g', 64, 4, { g: '1' }), flat('f', 4, 4)];
+
 /**
- * Churns `count` series through the free columns of a flat 4-slot schema whose series `keep`
- * moves time on: each is registered, recorded, retired and aged out; returns the slot reached.
+ * Churns `count` series through schema g, 63 at a time (one fsync per batch, for the retirements
+ * before their columns are reused): each is registered, recorded, retired and aged out (series
+ * `keepG` moves g's time on). Returns the slot reached; pushes the handles given to `given`.
  */
-function churnThrough(
-  store: Store,
-  keep: SeriesHandle,
-  slot: number,
-  count: number,
-  given: number[] = [],
-): number {
-  for (let i = 0; i < count; i++, slot += 5) {
-    const h = store.register(`gone${slot}`);
-    given.push(h);
-    store.record(h, code(h, slot), at(slot));
-    store.retire(h);
-    // Four slots on, the ring (4 slots) no longer holds the series' point.
+function churnThrough(store: Store, slot: number, count: number, given: number[] = []): number {
+  const keep = store.register('keepG', { g: '1' });
+  for (let done = 0; done < count; slot += 5) {
+    const n = Math.min(63, count - done);
+    const hs = store.registerMany(
+      Array.from({ length: n }, (_, i) => ({ name: `gone${slot}_${i}`, labels: { g: '1' } })),
+    );
+    for (const h of hs) store.record(h, code(h, slot), at(slot));
+    for (const h of hs) store.retire(h);
+    // Four slots on, the ring (4 slots) no longer holds their points.
     for (let k = 1; k <= 4; k++) store.record(keep, code(keep, slot + k), at(slot + k));
     store.consolidate();
+    given.push(...hs);
+    done += n;
   }
   return slot;
 }
@@ -99,20 +104,21 @@ describe('a reader in this process', () => {
   test('a reader opened before a compaction keeps working after it, and then reads only what is appended', () => {
     const d = scratch();
     const journal = join(d, 'series.journal');
-    const w = Store.open(d, { schemas: [flat('f', 4, 4)] });
+    const w = Store.open(d, { schemas: SCHEMAS });
     const keep = w.register('keep');
+    w.record(keep, code(keep, 0), at(0));
     const r = Store.open(d, { readOnly: true });
     const ino = statSync(journal).ino;
     // The writer compacts once dead records exceed max(1024, 2 × current): 513 forgotten series.
-    let slot = churnThrough(w, keep, 0, 520);
+    let slot = churnThrough(w, 0, 520);
     assert.notEqual(statSync(journal).ino, ino, 'the journal was replaced');
     const floor = readFileSync(journal).readDoubleLE(JOURNAL_OFFSET.handleFloor);
     assert.ok(floor > 500, `handle floor ${floor}`);
     const { records } = journalRecords(journal);
     assert.ok(records.length < 30, `${records.length} records after compaction`);
     assert.deepEqual(listing(r), listing(w));
-    assert.equal(assertOwnPoints(r, keep), 4);
-    throwsCode(() => r.query(keep + 1), 'ERR_RONDO_INVALID_HANDLE', /retired/);
+    assert.equal(assertOwnPoints(r, keep), 1);
+    throwsCode(() => r.query(keep + 2), 'ERR_RONDO_INVALID_HANDLE', /retired/);
     // After the compaction: new series get handles above every handle ever given, and the reader
     // follows appends to the new file without reading it again (its first record is damaged now).
     const x = w.register('x');
@@ -128,17 +134,20 @@ describe('a reader in this process', () => {
     patchBytes(journal, crcAt, crc);
     // A second compaction with this reader still open.
     const given: number[] = [];
-    slot = churnThrough(w, keep, slot, 520, given);
+    const ino2 = statSync(journal).ino;
+    slot = churnThrough(w, slot, 520, given);
+    assert.notEqual(statSync(journal).ino, ino2, 'compacted again');
     assert.deepEqual(listing(r), listing(w));
     const late = Store.open(d, { readOnly: true });
     assert.deepEqual(listing(late), listing(w));
     late.close();
     const before = listing(w);
+    const counts = [w.info().seriesCount, w.info().retiredCount];
     w.close();
     // A writer opening the compacted journal lists the same, and gives handles above the floor too.
     const again = Store.open(d);
     assert.deepEqual(listing(again), before);
-    assert.deepEqual([again.info().seriesCount, again.info().retiredCount], [2, 0]);
+    assert.deepEqual([again.info().seriesCount, again.info().retiredCount], counts);
     assert.ok(again.register('z') > Math.max(...given));
     again.close();
     r.close();
@@ -167,7 +176,7 @@ describe('a reader in this process', () => {
     const ino = statSync(join(w.dir, 'series.journal')).ino;
     w.retire(old);
     for (let k = 0; k < 4; k++) w.record(keep, code(keep, slot + k), at(slot + k));
-    slot = churnThrough(w, keep, slot + 4, 515);
+    slot = churnThrough(w, slot + 4, 515);
     assert.notEqual(statSync(join(w.dir, 'series.journal')).ino, ino, 'compacted');
     const n = w.register('new');
     for (let i = 0; i < 3; i++, slot++) w.recordBatch([keep, n], [code(keep, slot), code(n, slot)], at(slot));
@@ -177,7 +186,7 @@ describe('a reader in this process', () => {
   for (const via of ['query', 'drain'] as const) {
     test(`${via}: a series retired, compacted away and its column reused while the reader reads it shows none of the new series' points`, () => {
       const d = scratch();
-      const w = Store.open(d, { schemas: [flat('f', 2, 4)] });
+      const w = Store.open(d, { schemas: [flat('g', 64, 4, { g: '1' }), flat('f', 2, 4)] });
       const keep = w.register('keep');
       const old = w.register('old');
       for (let n = 0; n < 3; n++) w.recordBatch([keep, old], [code(keep, n), code(old, n)], at(n));
@@ -208,4 +217,69 @@ describe('a reader in this process', () => {
       w.close();
     });
   }
+});
+
+describe('a reader beside a writer process', () => {
+  test('never returns a point of one series under another’s name while the writer churns, reuses columns, compacts and is SIGKILLed', async () => {
+    const d = scratch();
+    const journal = join(d, 'series.journal');
+    Store.open(d, { schemas: [tiny('c', 8)] }).close();
+    const ino = statSync(journal).ino;
+    const r = Store.open(d, { readOnly: true });
+    const names = new Map<SeriesHandle, string>();
+    let checked = 0;
+    let passes = 0;
+    const sameName = (h: SeriesHandle, name: string, where: string): void => {
+      const known = names.get(h);
+      assert.ok(known === undefined || known === name, `${where}: handle ${h} was ${known}, now ${name}`);
+      names.set(h, name);
+    };
+    // One look at everything: every listed series, handles seen before (retired and forgotten
+    // since, or not), and a drain; each value must be its own series' (code(handle, slot)).
+    const look = (where: string): void => {
+      for (const x of r.series()) {
+        sameName(x.handle, x.name, where);
+        checked += assertOwnPoints(r, x.handle, where);
+      }
+      const known = [...names.keys()];
+      for (let i = passes % 7; i < known.length; i += 7) checked += assertOwnPoints(r, known[i]!, where);
+      const batch = r.drain('rd', { maxSamples: 400 });
+      for (const x of batch.series) {
+        sameName(x.handle, x.name, `${where}, drain`);
+        for (const v of x.values)
+          assert.equal(serialOf(v), x.handle, `${where}: drained ${v} as ${x.handle}`);
+        checked += x.values.length;
+      }
+      batch.commit();
+      passes++;
+    };
+    const pool = new ChildPool(['churn', d]);
+    after(() => pool.close());
+    // Each writer runs until it has printed the n-th line of a kind, then is killed (the reader
+    // looking all along), so kills land in registrations, retirements, reuse and compactions.
+    const kills: [string, number][] = [
+      ['ret ', 20],
+      ['try-reg ', 80],
+      ['reg ', 150],
+      ['try-ret ', 250],
+    ];
+    for (const [round, [prefix, n]] of kills.entries()) {
+      const child = await pool.start(String(100 + round));
+      await child.waitFor('ready ');
+      let seen = 0;
+      let from = 0;
+      while (seen <= n && child.proc.exitCode === null) {
+        look(`round ${round}`);
+        for (; from < child.lines.length; from++) if (child.lines[from]!.startsWith(prefix)) seen++;
+        await yieldNow();
+      }
+      await child.kill();
+      look(`round ${round}, after the kill`);
+    }
+    r.close();
+    assert.ok(passes > 20, `only ${passes} looks`);
+    assert.ok(checked > 1500, `only ${checked} points checked`);
+    assert.ok(names.size > 200, `only ${names.size} series seen`);
+    assert.notEqual(statSync(journal).ino, ino, 'the writers compacted the journal');
+  });
 });

@@ -135,7 +135,10 @@ describe('retire()', () => {
     const store = Store.open(scratch(), { schemas: [tiny('c', 1)] });
     const a = store.register('a');
     store.retire(a);
-    assert.equal(retiredOf(store, a), 0);
+    // It has no data to keep: it is forgotten at once (its retirement time would be 0).
+    assert.deepEqual(store.series(), []);
+    assert.equal(store.info().retiredCount, 0);
+    throwsCode(() => store.record(a, 1, at(0)), 'ERR_RONDO_INVALID_HANDLE', /retired/);
     const b = store.register('b');
     assert.notEqual(b, a);
     store.record(b, 5, at(0));
