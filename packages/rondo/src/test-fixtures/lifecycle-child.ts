@@ -13,8 +13,8 @@
 //   <slot>` once open, `try-reg <json names>` / `reg <json [name, handle][]>` around each
 //   registration, `full <json names>` when the schema had no room, `try-ret <h>` / `ret <h>`
 //   around each retirement. It runs until SIGKILLed or stopFile exists.
-// ops <dir>, started by a line of JSON operations (see runOps): runs them, printing
-//   `done <i> <json result>` after each, then waits for stdin to end (or a SIGKILL).
+// ops -, started by a line of JSON { dir, ops, pace } (see runOps): runs the operations,
+//   printing `done <i> <json result>` after each, then waits for stdin to end (or a SIGKILL).
 import { existsSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { RondoError, type SeriesHandle, Store } from '../index.js';
@@ -104,27 +104,38 @@ function churn(seed: number, stopFile: string | undefined): void {
 
 /** One operation of `ops` mode (the property test's model runs the same ones in the parent). */
 export type ChildOp =
-  | { k: 'reg'; name: string; schema: string }
-  | { k: 'rec'; name: string; slot: number; value: number }
-  | { k: 'ret'; name: string }
+  | { k: 'reg'; name: string; s: string }
+  | { k: 'rec'; name: string; s: string; slot: number; value: number }
+  | { k: 'ret'; name: string; s: string }
   | { k: 'cons' };
 
-/** Runs `ops` against the store in `dir`, printing `done <i> <result>` after each. */
-function runOps(ops: ChildOp[]): Store {
-  const store = Store.open(dir!);
+/**
+ * What starts `ops` mode: the store directory (the child is loaded before it is known), the
+ * operations, and a pause (ms, busy) after each, so that a kill lands among them.
+ */
+export interface OpsStart {
+  dir: string;
+  ops: ChildOp[];
+  pace: number;
+}
+
+/** Runs the operations against the store, printing `done <i> <result>` after each. */
+function runOps({ dir, ops, pace }: OpsStart): Store {
+  const store = Store.open(dir);
   const handles = new Map<string, SeriesHandle>();
-  for (const s of store.series()) if (s.retired === undefined) handles.set(s.name, s.handle);
+  for (const s of store.series())
+    if (s.retired === undefined) handles.set(`${s.name}|${s.labels['s']}`, s.handle);
   say('ready');
   ops.forEach((op, i) => {
     let result: unknown = null;
     if (op.k === 'reg') {
-      const h = store.register(op.name, { s: op.schema });
-      handles.set(op.name, h);
-      result = h;
-    } else if (op.k === 'rec') store.record(handles.get(op.name)!, op.value, at(op.slot));
-    else if (op.k === 'ret') store.retire(handles.get(op.name)!);
+      result = store.register(op.name, { s: op.s });
+      handles.set(`${op.name}|${op.s}`, result as SeriesHandle);
+    } else if (op.k === 'rec') store.record(handles.get(`${op.name}|${op.s}`)!, op.value, at(op.slot));
+    else if (op.k === 'ret') store.retire(handles.get(`${op.name}|${op.s}`)!);
     else store.consolidate();
     say(`done ${i} ${JSON.stringify(result)}`);
+    for (const until = performance.now() + pace; performance.now() < until; );
   });
   return store;
 }
@@ -143,7 +154,7 @@ lines.on('line', (line) => {
     churn(Number(line), args[0]);
     process.exit(0);
   }
-  store = runOps(JSON.parse(line) as ChildOp[]);
+  store = runOps(JSON.parse(line) as OpsStart);
 });
 lines.on('close', () => {
   store?.close();
