@@ -181,7 +181,8 @@ class Batch implements DrainBatch {
       const s = this.src.sets.indexOf(set);
       for (const e of this.src.series) {
         if (this.more) break;
-        if (e.schema !== s) continue;
+        // A column at or above the published count was never cleared (see Store.query): no points yet.
+        if (e.schema !== s || e.column >= set.columns) continue;
         if (this.samples >= maxSamples) this.more = true;
         else this.collectSeries(e, set.schema.name, ring, newest, last, stored, maxSamples);
       }
