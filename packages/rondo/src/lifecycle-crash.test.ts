@@ -9,8 +9,10 @@ import { finished } from 'node:stream/promises';
 import { after, describe, test } from 'node:test';
 import { JOURNAL_OFFSET } from './catalog/journal.js';
 import { type SeriesHandle, Store } from './index.js';
+import { OFFSET } from './slab.js';
+import { patchBytes, readBytes, u32 } from './test-fixtures/bytes.js';
 import { scratchDirs, sleep, throwsCode } from './test-fixtures/helpers.js';
-import { assertOwnPoints, at, code, journalRecords, tiny } from './test-fixtures/lifecycle-common.js';
+import { assertOwnPoints, at, code, flat, journalRecords, tiny } from './test-fixtures/lifecycle-common.js';
 import { ChildPool } from './test-fixtures/lifecycle-spawn.js';
 
 const scratch = scratchDirs('lifecycle-crash');
@@ -289,4 +291,38 @@ describe('a freed column is reused only once the retirement is on disk', () => {
       );
     });
   }
+});
+
+test('power loss: a slab header that lost the series count of a registered column shows no points for it until a writer repairs it', () => {
+  const d = scratch();
+  let store = Store.open(d, { schemas: [flat('f', 3, 4)] });
+  const a = store.register('a');
+  const b = store.register('b');
+  for (let n = 0; n <= 3; n++) store.recordBatch([a, b], [code(a, n), code(b, n)], at(n));
+  store.close();
+  // As if b's registration reached the journal but neither its column nor the header count the disk.
+  const slab = join(d, 'f.0.slab');
+  patchBytes(slab, 4096 + 4 * 8 * 2, Buffer.alloc(4 * 8));
+  patchBytes(slab, OFFSET.seriesCount, u32(1));
+  const reader = Store.open(d, { readOnly: true });
+  assert.deepEqual(Array.from(reader.query(b).values), [], 'query');
+  const batch = reader.drain('x', { includeOpen: true });
+  assert.deepEqual(
+    batch.series.map((x) => [x.handle, x.values.length]),
+    [[a, 4]],
+    'drain',
+  );
+  batch.commit();
+  store = Store.open(d);
+  assert.equal(readBytes(slab, OFFSET.seriesCount, 4).readUInt32LE(), 2, 'the count is raised again');
+  assert.deepEqual(Array.from(store.query(b).values), [], 'the column was cleared');
+  store.record(b, code(b, 4), at(4));
+  assert.equal(assertOwnPoints(reader, b), 1, 'a reader open since before the repair sees it');
+  assert.deepEqual(
+    reader.drain('x', { includeOpen: true }).series.map((x) => [x.handle, Array.from(x.values)]),
+    [[b, [code(b, 4)]]],
+    'a reader open since before the repair drains the new point',
+  );
+  reader.close();
+  store.close();
 });
