@@ -61,6 +61,8 @@ export class Store {
   /** record()'s slow path takes [P_VALUE] and [P_TIME] here: doubles passed as arguments would be boxed. */
   private readonly pending = new Float64Array(2);
   private readonly cursorLocks = new CursorLocks();
+  /** Per schema with retireAfter: where record()'s slow path notes late points (see IdleTracker). */
+  private readonly lateFrom: (Float64Array | null)[];
 
   private constructor(dir: string, options: StoreOptions) {
     const opened = openStoreDir(dir, options);
@@ -78,6 +80,7 @@ export class Store {
       closeOpened(this.sets, this.log, this.lockFd);
       throw err;
     }
+    this.lateFrom = this.registry?.lateFrom() ?? [];
     this.catalogSeq = this.sets[0]!.rings[0]!.slab.catalogSeq;
     this.table = this.catalog.table;
     this.mask = this.catalog.mask;
@@ -194,6 +197,9 @@ export class Store {
     if (pos < 0) return;
     e.col![pos] = this.pending[P_VALUE]!;
     e.ring!.state[S_WRITES]!++;
+    // A late point lands in a slot retireAfter's tracker may have looked at already.
+    const late = this.lateFrom[e.schema];
+    if (late != null && t < e.ring!.state[S_START]! && t < late[0]!) late[0] = t;
   }
 
   private timestampError(t: unknown, set: TierSet): RondoError {

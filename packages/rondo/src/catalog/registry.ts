@@ -212,6 +212,14 @@ export class Registry {
     return retired;
   }
 
+  /**
+   * Per schema: where record()'s slow path notes the lowest slot it wrote late (see
+   * IdleTracker.lateFrom), or null when the schema has no retireAfter.
+   */
+  lateFrom(): (Float64Array | null)[] {
+    return this.idle.map((t) => t?.lateFrom ?? null);
+  }
+
   /** Frees the columns of schema `s`'s retired series whose data has left every tier. */
   private freeAgedOut(s: number): void {
     const set = this.sets[s]!;
