@@ -302,6 +302,43 @@ describe('retireAfter', () => {
     store.close();
   });
 
+  test('a series recorded once per slot, after maintenance already ran in that slot, is not idle', () => {
+    const store = Store.open(scratch(), {
+      schemas: [
+        {
+          name: 'i',
+          maxSeries: 4,
+          retireAfter: '30s',
+          tiers: [{ interval: 10 * SEC, retention: 600 * SEC }],
+        },
+      ],
+    });
+    const [a, b] = store.registerMany([{ name: 'a' }, { name: 'b' }]);
+    for (let n = 0; n < 12; n++) {
+      store.record(a!, n, at(10 * n)); // the slot begins
+      store.consolidate(); // maintenance runs early in the slot
+      store.record(b!, n, at(10 * n + 5)); // b reports mid-slot, every slot
+    }
+    store.consolidate();
+    assert.equal(retiredOf(store, b!), undefined, 'b recorded in every slot');
+    store.close();
+  });
+
+  test('a series whose points always arrive late (in slots maintenance has looked at) is not idle', () => {
+    const store = Store.open(scratch(), { schemas: [idle('5s')] });
+    const [a, b] = store.registerMany([{ name: 'a' }, { name: 'b' }]);
+    for (let n = 3; n < 20; n++) {
+      store.record(a!, n, at(n));
+      store.record(b!, n, at(n - 3)); // three seconds behind
+      store.consolidate();
+    }
+    assert.equal(retiredOf(store, b!), undefined, 'b recorded a point every second');
+    for (let n = 20; n < 25; n++) store.record(a!, n, at(n));
+    store.consolidate();
+    assert.equal(retiredOf(store, b!), at(25), 'idle once its last point (slot 16) is 5 s old');
+    store.close();
+  });
+
   test('may change on reopen (not a schema mismatch); readers may pass another value', () => {
     const d = scratch();
     Store.open(d, { schemas: [idle('5s')] }).close();
