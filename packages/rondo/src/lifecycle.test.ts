@@ -302,6 +302,20 @@ describe('retireAfter', () => {
     store.close();
   });
 
+  test('a series registered before its schema had any slot is idle from the first slot, not from a ring before it', () => {
+    const store = Store.open(scratch(), { schemas: [idle('5s')] });
+    const [a, b] = store.registerMany([{ name: 'a' }, { name: 'b' }]);
+    for (let n = 0; n <= 4; n++) {
+      store.record(a!, n, at(n));
+      store.consolidate();
+    }
+    assert.equal(retiredOf(store, b!), undefined);
+    store.record(a!, 5, at(5));
+    store.consolidate();
+    assert.equal(retiredOf(store, b!), at(6));
+    store.close();
+  });
+
   test('a series recorded once per slot, after maintenance already ran in that slot, is not idle', () => {
     const store = Store.open(scratch(), {
       schemas: [
