@@ -9,6 +9,8 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { REC_REGISTER } from './catalog/journal.js';
 import { type SchemaConfig, Store } from './index.js';
+import { OFFSET } from './slab.js';
+import { patchBytes, u32 } from './test-fixtures/bytes.js';
 import { scratchDirs, T0, throwsCode } from './test-fixtures/helpers.js';
 import { journalRecords } from './test-fixtures/lifecycle-common.js';
 
@@ -217,6 +219,30 @@ test('a reader opens a format-1 store as it is, writing nothing', () => {
   after.delete('/cursors/other.json');
   after.delete('/cursors/other.lock');
   assert.deepEqual(after, before);
+});
+
+test('a reader of a format-1 store follows a format-1 writer adding a series (rondo.json and the header count)', () => {
+  const d = copyV1();
+  const reader = Store.open(d, { readOnly: true });
+  assert.equal(reader.series().length, 3);
+  // What rondo 0.1 did to register: clear the column, list the series, raise the count.
+  const doc = JSON.parse(readFileSync(join(d, 'rondo.json'), 'utf8')) as { series: unknown[] };
+  doc.series.push({ name: 'cpu', labels: { kind: 'vm', vm: 'c' }, schema: 'vm', column: 2 });
+  for (const tier of [0, 1]) {
+    const slab = join(d, `vm.${tier}.slab`);
+    const slots = tier === 0 ? 20 : 12;
+    patchBytes(slab, 4096 + slots * 8 * 3, Buffer.from(new Float64Array(slots).fill(Number.NaN).buffer));
+  }
+  writeFileSync(join(d, 'rondo.json'), JSON.stringify(doc));
+  for (const tier of [0, 1]) patchBytes(join(d, `vm.${tier}.slab`), OFFSET.seriesCount, u32(3));
+  assert.equal(reader.lookup('cpu', { kind: 'vm', vm: 'c' }), 3);
+  assert.deepEqual(
+    reader.series().map((x) => x.handle),
+    [0, 1, 2, 3],
+  );
+  assert.deepEqual(Array.from(reader.query(3).values), []);
+  assert.deepEqual((snapshot(reader) as unknown[]).slice(0, 3), V1_CONTENT);
+  reader.close();
 });
 
 test('a reader of a format-1 store is told to reopen once a writer has upgraded it', () => {
