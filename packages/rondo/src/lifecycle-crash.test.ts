@@ -62,7 +62,7 @@ describe('SIGKILL', () => {
       ['ready ', 0, 0],
       ['ret ', 3, 0],
       ['try-reg ', 20, 1],
-      ['full ', 40, 0],
+      ['try-reg ', 45, 0],
       ['reg ', 90, 2],
       ['try-ret ', 150, 0],
       ['ret ', 200, 1],

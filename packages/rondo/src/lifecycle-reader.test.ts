@@ -261,7 +261,7 @@ describe('a reader beside a writer process', () => {
       ['ret ', 20],
       ['try-reg ', 80],
       ['reg ', 150],
-      ['try-ret ', 250],
+      ['try-ret ', 450],
     ];
     for (const [round, [prefix, n]] of kills.entries()) {
       const child = await pool.start(String(100 + round));
