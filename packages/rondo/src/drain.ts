@@ -102,6 +102,11 @@ export interface DrainSource {
    * retired meanwhile (and its column given to another) has the other's points cut off.
    */
   afterRead: () => void;
+  /**
+   * After afterRead(): when series e's points stop being its own as the catalogue knows now
+   * (its retirement; -Infinity for a series forgotten meanwhile that still looked live).
+   */
+  lifeEnd: (e: SeriesEntry) => number;
   /** The Store's cursor locks. */
   locks: CursorLocks;
 }
@@ -177,7 +182,8 @@ class Batch implements DrainBatch {
       const s = this.src.sets.indexOf(set);
       for (const e of this.src.series) {
         if (this.more) break;
-        if (e.schema !== s) continue;
+        // A column at or above the published count was never cleared (see Store.query): no points yet.
+        if (e.schema !== s || e.column >= set.columns) continue;
         if (this.samples >= maxSamples) this.more = true;
         else this.collectSeries(e, set.schema.name, ring, newest, last, stored, maxSamples);
       }
@@ -189,8 +195,8 @@ class Batch implements DrainBatch {
   /** Cuts the points at or after each series' retirement (see DrainSource.afterRead). */
   private trimRetired(): void {
     for (const [i, d] of this.series.entries()) {
-      const e = this.src.series.find((x) => x.handle === d.handle)!;
-      const n = d.timestamps.findIndex((t) => t >= e.retiredAt);
+      const end = this.src.lifeEnd(this.src.series.find((x) => x.handle === d.handle)!);
+      const n = d.timestamps.findIndex((t) => t >= end);
       if (n < 0) continue;
       this.samples -= d.timestamps.length - n;
       this.series[i] = { ...d, timestamps: d.timestamps.slice(0, n), values: d.values.slice(0, n) };

@@ -12,7 +12,7 @@ import { acquireWriterLock, releaseWriterLock, type WriterLock } from './lock.js
 import { type Metadata, metadataExists, readMetadata, writeMetadata } from './metadata.js';
 import { migrateLocked } from './migrate.js';
 import { describeMismatch } from './migrate-plan.js';
-import { normalizeSchemas, type Schema } from './schema.js';
+import { normalizeSchemas, type Schema, schemaToConfig } from './schema.js';
 import { HEADER_BYTES } from './slab.js';
 import { checkMappable, createGeneration, mapSlabs, unmapSets } from './store-files.js';
 import { removeLeftovers } from './sweep.js';
@@ -223,6 +223,9 @@ function loadMetadata(
     !readOnly &&
     JSON.stringify(stored.map((s) => s.retireAfter)) !== JSON.stringify(given.map((s) => s.retireAfter))
   ) {
+    // A format-1 rondo.json holds the series list: the upgrade (after the journal is written)
+    // writes the new policies with format 2; writing them now would drop the list first.
+    if (meta.version === 1) return { ...meta, schemas: given.map(schemaToConfig) };
     writeMetadata(dir, given, meta.generation);
     return readMetadata(dir);
   }

@@ -10,6 +10,7 @@ import type {
 } from './api.js';
 import type { Catalog, SeriesEntry } from './catalog/catalog.js';
 import { identityKey } from './catalog/journal.js';
+import { agedOut } from './catalog/lifecycle.js';
 import { readerRefresh } from './catalog/reader.js';
 import { type RegisterOptions, Registry, type SeriesSpec } from './catalog/registry.js';
 import type { SeriesLog } from './catalog/series-log.js';
@@ -61,6 +62,8 @@ export class Store {
   /** record()'s slow path takes [P_VALUE] and [P_TIME] here: doubles passed as arguments would be boxed. */
   private readonly pending = new Float64Array(2);
   private readonly cursorLocks = new CursorLocks();
+  /** Per schema with retireAfter: where record()'s slow path notes late points (see IdleTracker). */
+  private readonly lateFrom: (Float64Array | null)[];
 
   private constructor(dir: string, options: StoreOptions) {
     const opened = openStoreDir(dir, options);
@@ -78,6 +81,7 @@ export class Store {
       closeOpened(this.sets, this.log, this.lock);
       throw err;
     }
+    this.lateFrom = this.registry?.lateFrom() ?? [];
     this.catalogSeq = opened.catalogSeq;
     this.table = this.catalog.table;
     this.mask = this.catalog.mask;
@@ -195,6 +199,9 @@ export class Store {
     if (pos < 0) return;
     e.values![e.base + pos] = this.pending[P_VALUE]!;
     e.ring!.state[S_WRITES]!++;
+    // A late point lands in a slot retireAfter's tracker may have looked at already.
+    const late = this.lateFrom[e.schema];
+    if (late != null && t < e.ring!.state[S_START]! && t < late[0]!) late[0] = t;
   }
 
   private timestampError(t: unknown, set: TierSet): RondoError {
@@ -236,9 +243,21 @@ export class Store {
         `series ${handle} (${e.name}) was retired at ${new Date(e.retiredAt).toISOString()}: it can no longer be recorded (register it again for a new series)`,
       );
     }
+    return this.unknownHandle(handle);
+  }
+
+  /** ERR_RONDO_INVALID_HANDLE for a handle the catalogue does not have (any more). */
+  private unknownHandle(handle: unknown): RondoError {
+    // Handles below nextHandle were given out (bar a few skipped ones): such a series was
+    // retired and forgotten once its data aged out; its handle is never given to another.
+    const given = typeof handle === 'number' && Number.isSafeInteger(handle) && handle >= 0;
+    const why =
+      given && handle < this.catalog.nextHandle
+        ? ': its series was retired and its data has aged out (a handle is never reused; register the series again for a new one)'
+        : '';
     return new RondoError(
       'ERR_RONDO_INVALID_HANDLE',
-      `${String(handle)} is not a series handle of this store`,
+      `${String(handle)} is not a series handle of this store${why}`,
     );
   }
 
@@ -250,12 +269,7 @@ export class Store {
       this.refresh();
       e = typeof handle === 'number' ? this.catalog.get(handle) : undefined;
     }
-    if (e === undefined) {
-      throw new RondoError(
-        'ERR_RONDO_INVALID_HANDLE',
-        `${String(handle)} is not a series handle of this store (or its series was retired and its data has aged out)`,
-      );
-    }
+    if (e === undefined) throw this.unknownHandle(handle);
     return e;
   }
 
@@ -269,7 +283,7 @@ export class Store {
     // column to another while the points were read, the other's points (all at or after the
     // retirement) must not be returned under this series' name.
     this.refresh();
-    return trimToLife(result, e);
+    return trimToLife(result, lifeEnd(this.catalog, e));
   }
 
   /** query() for a known entry. */
@@ -306,7 +320,12 @@ export class Store {
   series(): SeriesInfo[] {
     this.checkOpen();
     this.refresh();
-    return this.catalog.entries().map((e) => seriesInfo(e, this.schemas));
+    // A retired series that has aged out may still be in the catalogue (a store just opened drops
+    // it at its first maintenance, a reader at its next look at the journal): it is not listed.
+    return this.catalog
+      .entries()
+      .filter((e) => e.live || !agedOut(this.sets[e.schema]!, e.retiredAt))
+      .map((e) => seriesInfo(e, this.schemas));
   }
 
   /** Looks a live series up by name and labels without registering it; undefined when absent. */
@@ -344,6 +363,7 @@ export class Store {
         series: this.catalog.entries(),
         locks: this.cursorLocks,
         afterRead: () => this.refresh(),
+        lifeEnd: (e) => lifeEnd(this.catalog, e),
       },
       name,
       options,
@@ -446,11 +466,23 @@ function seriesInfo(e: SeriesEntry, schemas: readonly Schema[]): SeriesInfo {
   return info;
 }
 
-/** Drops the points of `r` at or after the retirement of `e` (a reader's result, see query()). */
-function trimToLife(r: QueryResult, e: SeriesEntry): QueryResult {
+/**
+ * When the points of `e` (an entry taken before a reader's refresh) stop being its own, as the
+ * catalogue knows now: its retirement. An entry the catalogue no longer has was forgotten
+ * (aged out), perhaps after a compaction rebuilt the catalogue without updating `e`: then the
+ * retirement `e` knew, or, if `e` still looked live, -Infinity (any point read may be another's).
+ */
+function lifeEnd(catalog: Catalog, e: SeriesEntry): number {
+  const now = catalog.get(e.handle);
+  if (now !== undefined) return now.retiredAt;
+  return e.live ? Number.NEGATIVE_INFINITY : e.retiredAt;
+}
+
+/** Drops the points of `r` at or after `end` (a reader's result, see query()). */
+function trimToLife(r: QueryResult, end: number): QueryResult {
   const n = r.timestamps.length;
-  if (n === 0 || r.timestamps[n - 1]! < e.retiredAt) return r;
+  if (n === 0 || r.timestamps[n - 1]! < end) return r;
   let k = n;
-  while (k > 0 && r.timestamps[k - 1]! >= e.retiredAt) k--;
+  while (k > 0 && r.timestamps[k - 1]! >= end) k--;
   return { ...r, timestamps: r.timestamps.slice(0, k), values: r.values.slice(0, k) };
 }

@@ -174,9 +174,15 @@ export class Registry {
     const retired = this.catalog.retiredHolders(s).length;
     const waiting =
       retired > 0 ? `; ${retired} retired series still hold columns until their data ages out` : '';
+    // registerMany may fail with some columns free: say how many, not that all are taken.
+    const free = this.catalog.allocate(s, schema.maxSeries, n).length;
+    const state =
+      free === 0
+        ? `is full: its ${schema.maxSeries} columns (maxSeries) are taken`
+        : `has no room for ${n} new series: ${free} of its ${schema.maxSeries} columns are free`;
     return new RondoError(
       'ERR_RONDO_MAX_SERIES',
-      `schema ${schema.name} is full: its ${schema.maxSeries} columns (maxSeries) are taken${n > 1 ? ` (${n} more needed)` : ''}${waiting}. ` +
+      `schema ${schema.name} ${state}${waiting}. ` +
         "Make room by retiring series (store.retire(handle), or the schema option retireAfter, e.g. '1h'), " +
         'or grow the schema with Store.migrate / `rondo migrate`',
     );
@@ -209,6 +215,14 @@ export class Registry {
     for (let s = 0; s < this.sets.length; s++) this.freeAgedOut(s);
     if (this.catalog.deadRecords > Math.max(COMPACT_MIN_DEAD, 2 * this.catalog.size)) this.compact();
     return retired;
+  }
+
+  /**
+   * Per schema: where record()'s slow path notes the lowest slot it wrote late (see
+   * IdleTracker.lateFrom), or null when the schema has no retireAfter.
+   */
+  lateFrom(): (Float64Array | null)[] {
+    return this.idle.map((t) => t?.lateFrom ?? null);
   }
 
   /** Frees the columns of schema `s`'s retired series whose data has left every tier. */
