@@ -299,10 +299,13 @@ export class Slab {
     for (const [name, value] of [
       ['newest slot', this.newest],
       ['dirty-from slot', this.dirtyFrom],
-      ['consolidation mark', this.consolidatedTo],
     ] as const) {
       if (!(value <= limit)) throw corrupt(this.path, `${name} is out of range`);
     }
+    // The mark is a slot of the *source* tier, whose interval this slab does not know: the tier
+    // set checks it (and recomputes when it is wrong); here it only has to be a number.
+    if (!(this.consolidatedTo <= Number.MAX_SAFE_INTEGER))
+      throw corrupt(this.path, 'consolidation mark is out of range');
     if (this.seriesCount > this.id.capacity) {
       throw corrupt(this.path, `series count ${this.seriesCount} exceeds the capacity ${this.id.capacity}`);
     }

@@ -87,9 +87,34 @@ export class TierSet {
     this.counterColumns = new Uint8Array(schema.maxSeries);
     if (writable) {
       for (const ring of this.rings) ring.recover();
+      this.checkMarks();
       this.rings.forEach((ring, k) => {
         if (k + 1 < this.rings.length) ring.beforeLoss = () => this.beforeLoss(k);
       });
+    }
+  }
+
+  /**
+   * Writer, at open: a consolidation mark that is not a whole window of its source, or lies
+   * beyond where the writer could have put it (the source's newest slot plus one ring), and a
+   * dirty-from slot beyond its ring's newest, are damage. Consolidating from them would stop or
+   * skip windows silently; instead the tier is recomputed from every whole window its source
+   * still holds (which is exact: those windows are recomputed from all their points).
+   */
+  private checkMarks(): void {
+    for (let k = 1; k < this.rings.length; k++) {
+      const src = this.rings[k - 1]!;
+      const r = this.ratio[k]!;
+      const mark = this.consolidatedTo[k]!;
+      const limit = (Math.floor((src.newest + src.slots) / r) + 1) * r;
+      const dirty = this.dirtyFrom[k - 1]!;
+      const dirtyBad = dirty !== 0 && dirty > src.newest;
+      if ((mark !== 0 && (mark % r !== 0 || mark > limit)) || dirtyBad) {
+        this.consolidatedTo[k] = 0;
+        this.storeConsolidatedTo(k);
+        this.dirtyFrom[k - 1] = 0;
+        storeU64(src.slab, OFFSET.dirtyFrom, this.dirtyFrom, k - 1);
+      }
     }
   }
 
@@ -198,7 +223,9 @@ export class TierSet {
       // Every window starting before firstKept is final now. Persist that before the ring empties
       // any slot: after a crash in the middle of the advance the header still names the old
       // newest slot, and without this the next consolidation would redo a window from a part.
-      const final = Math.ceil(firstKept / r) * r;
+      // Past the old newest slot's window there is nothing to make final: the mark stays within
+      // one window of it (so that a mark further out can be told for damage at the next open).
+      const final = Math.min(Math.ceil(firstKept / r) * r, (Math.floor(this.rings[k]!.newest / r) + 1) * r);
       if (this.consolidatedTo[k + 1]! < final) {
         this.consolidatedTo[k + 1] = final;
         this.storeConsolidatedTo(k + 1);
