@@ -29,10 +29,10 @@ export interface StoreOptions {
 
 /** Options of {@link Store.query}. */
 export interface QueryOptions {
-  /** Inclusive start, ms since the epoch; default: the oldest point kept. */
-  start?: number;
-  /** Exclusive end, ms since the epoch; default: after the newest point. */
-  end?: number;
+  /** Inclusive start, ms since the epoch (or a Date); default: the oldest point kept. */
+  start?: number | Date;
+  /** Exclusive end, ms since the epoch (or a Date); default: after the newest point. */
+  end?: number | Date;
   /** Tier index (default 0), or 'auto' for the finest tier whose retention reaches `start`. */
   tier?: number | 'auto';
 }

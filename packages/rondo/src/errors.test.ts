@@ -393,10 +393,17 @@ test('ERR_RONDO_INVALID_RANGE', () => {
     { start: Number.NEGATIVE_INFINITY },
     { end: Number.POSITIVE_INFINITY },
     { start: '1000' },
+    { start: new Date(Number.NaN) },
+    { start: new Date(T0 + 2000), end: new Date(T0) },
   ]) {
     throwsCode(() => store.query(h, range as never), 'ERR_RONDO_INVALID_RANGE');
   }
   assert.equal(store.query(h, { start: 1000, end: 1000 }).timestamps.length, 0);
+  // A Date is accepted wherever a time in ms is.
+  for (let i = 0; i < 5; i++) store.record(h, i, T0 + i * 1000);
+  const byDate = store.query(h, { start: new Date(T0 + 1000), end: new Date(T0 + 3000) });
+  assert.deepEqual([...byDate.values], [1, 2]);
+  assert.deepEqual(byDate, store.query(h, { start: T0 + 1000, end: T0 + 3000 }));
   store.close();
 });
 

@@ -1,7 +1,7 @@
 // Checks docs/storage-format.md against the code and against bytes the code writes: the doc's
 // header table, hash algorithm, example hash and size formula must all hold.
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -259,4 +259,28 @@ test('a journal written by the code reads back as the doc describes', () => {
   );
   assert.deepEqual(ret, { type: 2, reserved1: Buffer.alloc(7), handle: h, retiredAt: 1_700_000_001_000 });
   assert.equal(at + 8 + buf.readUInt32LE(at), buf.length);
+});
+
+test('the schema hash lists match keys in UTF-16 order, integer-like keys too; slabs with the older order still open', () => {
+  const dir = scratch();
+  const schema = {
+    name: 'n',
+    match: { x: 'c', 9: 'b', 10: 'a' },
+    maxSeries: 1,
+    tiers: [{ interval: 1000, retention: 10_000 }],
+  };
+  Store.open(dir, { schemas: [schema] }).close();
+  const canonical =
+    '{"name":"n","match":[["10","a"],["9","b"],["x","c"]],"maxSeries":1,"tiers":[{"interval":1000,"retention":10000,"consolidation":null,"xff":0}]}';
+  const slab = join(dir, 'n.0.slab');
+  assert.equal(readFileSync(slab).readBigUInt64LE(OFFSET.schemaHash), docFnv(Buffer.from(canonical)));
+  // rondo 0.1 hashed the keys in JavaScript's order (integer-like first, ascending): still accepted.
+  const legacy = docFnv(Buffer.from(canonical.replace('[["10","a"],["9","b"]', '[["9","b"],["10","a"]')));
+  const head = readFileSync(slab).subarray(0, HEADER_BYTES);
+  head.writeBigUInt64LE(legacy, OFFSET.schemaHash);
+  head.writeBigUInt64LE(docFnv(head.subarray(0, CHECKSUM_COVERS)), OFFSET.checksum);
+  const fd = openSync(slab, 'r+');
+  writeSync(fd, head, 0, HEADER_BYTES, 0);
+  closeSync(fd);
+  for (const options of [{}, { readOnly: true }, { schemas: [schema] }]) Store.open(dir, options).close();
 });

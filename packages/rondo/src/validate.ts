@@ -45,9 +45,10 @@ export function checkMaxSamples(what: string, value: unknown): number {
   return value;
 }
 
-/** A query bound in ms (finite number, or undefined for "open"); ERR_RONDO_INVALID_RANGE otherwise. */
+/** A query bound in ms (a finite number or a Date; undefined for "open"); ERR_RONDO_INVALID_RANGE otherwise. */
 export function checkTime(what: string, name: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
+  if (value instanceof Date) value = value.getTime();
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new RondoError(
       'ERR_RONDO_INVALID_RANGE',
