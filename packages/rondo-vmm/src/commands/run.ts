@@ -1,0 +1,199 @@
+/** `rondo-vmm run`: boots microVMs and records every second of each in the embedded store. */
+import { constants } from 'node:os';
+import {
+  type Command,
+  durationOption,
+  execute,
+  formatBytes,
+  intOption,
+  labelOptions,
+  parseOptions,
+  usage,
+  type Values,
+} from '../cli.js';
+import { defaultGuestDir } from '../guest/build.js';
+import { type RunOptions, type RunSummary, runVms } from '../manager.js';
+import type { AccelChoice } from '../qemu/accel.js';
+import type { Machine } from '../qemu/command.js';
+
+const HELP = `Usage: rondo-vmm run [options]
+
+Boots microVMs with QEMU, one after another (--stagger apart), each running the guest's
+workload (CPU burst, idle, I/O, mixed) for its lifetime, and records every second of each VM
+into the store: the QEMU process (CPU, per-vCPU CPU, RSS, threads, fds, disk I/O), the guest's
+own reports (vm_guest_*), boot time and exit status, all labelled {vm="vm-N"}. The series of a
+VM that ended are retired. Exits when all VMs are done (0 when all finished cleanly).
+
+Options:
+  --vms N              VMs to boot (default 1); with --forever, VMs kept running
+  --lifetime D         each guest's workload time, e.g. 5s, 30s, 2m (default 10s; ≥ 2s)
+  --stagger D          time between two VM starts (default 1s; 0 = all at once)
+  --forever            keep --vms VMs running until SIGINT/SIGTERM, replacing each that ends
+  --memory MIB         guest RAM (default 128, the least the Debian kernel boots with)
+  --vcpus N            vCPUs per VM (default 1, at most 8)
+  --disk MIB           scratch virtio disk per VM for the I/O phases (default 16; 0 = none)
+  --store DIR          the store (default ./rondo-vmm-metrics; created if missing)
+  --capacity N         VMs the store has room for at once (default 16; fixed when the
+                       store is created: 32 series per VM, ~1.3 MB per VM)
+  --serve HOST:PORT    serve the dashboard, API and /metrics (rondo serve) while running
+  --remote-write URL   push the store to a Prometheus remote-write endpoint
+  --push-every D       how often to push (default 10s)
+  --label K=V          add a label to every series (repeatable)
+  --guest DIR          the guest built by build-guest (default ${defaultGuestDir()})
+  --accel auto|kvm|tcg KVM if a probe guest boots under it, else TCG (default auto)
+  --machine microvm|pc QEMU machine type (default microvm)
+  --boot-timeout D     longest wait from QEMU's start to the guest's first report (default 120s)
+  --grace D            how long past its lifetime a guest may run before it is killed (default 30s)
+  --qemu FILE          the QEMU binary (default qemu-system-x86_64)
+  --kernel-arg ARG     an extra guest kernel argument (repeatable); the guest's init knows
+                       rondo.hang=1 (never power off) and rondo.silent=1 (never report),
+                       to see the manager's hang and boot-timeout handling
+  --json               print the summary as JSON on stdout (progress goes to stderr)
+  --verbose            print the stack of an unexpected error
+
+Example:
+  $ rondo-vmm run --vms 2 --lifetime 5s --stagger 2s
+  accelerator: tcg — KVM cannot boot a guest here (QEMU under KVM failed: …)
+  store ./rondo-vmm-metrics: 16 VMs at once, 20.5 MiB
+  vm-1 started (pid 4242, lifetime 5 s)
+  …
+`;
+
+const OPTIONS = {
+  vms: { type: 'string' },
+  lifetime: { type: 'string' },
+  stagger: { type: 'string' },
+  forever: { type: 'boolean' },
+  memory: { type: 'string' },
+  vcpus: { type: 'string' },
+  disk: { type: 'string' },
+  store: { type: 'string' },
+  capacity: { type: 'string' },
+  serve: { type: 'string' },
+  'remote-write': { type: 'string' },
+  'push-every': { type: 'string' },
+  label: { type: 'string', multiple: true },
+  guest: { type: 'string' },
+  accel: { type: 'string' },
+  machine: { type: 'string' },
+  'boot-timeout': { type: 'string' },
+  grace: { type: 'string' },
+  qemu: { type: 'string' },
+  json: { type: 'boolean' },
+  'kernel-arg': { type: 'string', multiple: true },
+} as const;
+
+function oneOf<T extends string>(
+  name: string,
+  text: string | undefined,
+  choices: readonly T[],
+  fallback: T,
+): T {
+  if (text === undefined) return fallback;
+  if (!(choices as readonly string[]).includes(text))
+    throw usage('run', `--${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(text)}`);
+  return text as T;
+}
+
+/** The run options from the command line (without signal and log). */
+export function runOptions(v: Values): RunOptions & { json: boolean; serve: string | undefined } {
+  const s = (k: string): string | undefined => v[k] as string | undefined;
+  const vms = intOption('run', 'vms', s('vms') ?? '1', 1, 1000);
+  const lifetimeMs = durationOption('run', 'lifetime', s('lifetime') ?? '10s');
+  const staggerMs = durationOption('run', 'stagger', s('stagger') ?? '1s', true);
+  const url = s('remote-write');
+  return {
+    specs: Array.from({ length: vms }, (_, i) => ({ atMs: i * staggerMs, lifetimeMs })),
+    forever: v['forever'] === true,
+    store: s('store') ?? './rondo-vmm-metrics',
+    capacity: intOption('run', 'capacity', s('capacity') ?? '16', 1, 10_000),
+    memoryMb: intOption('run', 'memory', s('memory') ?? '128', 128, 65_536),
+    vcpus: intOption('run', 'vcpus', s('vcpus') ?? '1', 1, 8),
+    diskMb: intOption('run', 'disk', s('disk') ?? '16', 0, 65_536),
+    machine: oneOf<Machine>('machine', s('machine'), ['microvm', 'pc'], 'microvm'),
+    accel: oneOf<AccelChoice>('accel', s('accel'), ['auto', 'kvm', 'tcg'], 'auto'),
+    labels: labelOptions('run', (v['label'] as string[] | undefined) ?? []),
+    guestDir: s('guest'),
+    qemu: s('qemu'),
+    bootTimeoutMs: durationOption('run', 'boot-timeout', s('boot-timeout') ?? '120s'),
+    graceMs: durationOption('run', 'grace', s('grace') ?? '30s'),
+    remoteWrite: url === undefined ? undefined : { url, every: s('push-every') ?? '10s' },
+    kernelArgs: (v['kernel-arg'] as string[] | undefined) ?? [],
+    json: v['json'] === true,
+    serve: s('serve'),
+  };
+}
+
+/** The human summary of a run. */
+export function summaryLines(r: RunSummary): string[] {
+  const m = r.manager;
+  const n = Math.max(1, r.vms.length);
+  const mib = (b: number): string => formatBytes(b);
+  return [
+    `run: ${r.vms.length} VMs, ${r.ok} ok, ${r.failed} failed in ${r.wallSeconds.toFixed(1)} s (${r.accel.accel}, at most ${m.peakVms} at once)${r.interrupted ? ', interrupted' : ''}`,
+    `manager: CPU ${m.cpuSeconds.toFixed(2)} s (${(m.cpuSeconds / n).toFixed(3)} s per VM), RSS ${mib(m.rssPeakBytes)} at peak (${mib(m.rssBaseBytes)} before the first VM, +${mib(Math.max(0, m.rssPeakBytes - m.rssBaseBytes) / Math.max(1, m.peakVms))} per VM running)`,
+    `record(): ${m.recordMs.toFixed(1)} ms in all = ${(m.recordShare * 100).toFixed(2)} % of the manager's CPU time`,
+    `store: ${r.store.dir}, ${mib(r.store.bytes)} for ${r.store.capacity} VMs at once (${mib(r.store.bytes / r.store.capacity)} per VM), ${r.store.series} series registered`,
+  ];
+}
+
+/** Turns SIGINT/SIGTERM into an abort; a second signal exits at once (QEMUs are killed on exit). */
+export function abortOnSignals(): {
+  signal: AbortSignal;
+  received: () => NodeJS.Signals | null;
+  dispose: () => void;
+} {
+  const ac = new AbortController();
+  let got: NodeJS.Signals | null = null;
+  const on = (sig: NodeJS.Signals): void => {
+    if (got !== null) process.exit(128 + constants.signals[sig]);
+    got = sig;
+    process.stderr.write(`rondo-vmm: ${sig}: stopping the VMs (again to exit at once)\n`);
+    ac.abort();
+  };
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return {
+    signal: ac.signal,
+    received: () => got,
+    dispose: () => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+    },
+  };
+}
+
+async function run(args: string[]): Promise<number> {
+  const o = runOptions(parseOptions('run', args, OPTIONS));
+  if (o.serve !== undefined)
+    throw usage('run', '--serve needs rondo serve, which this build does not have yet');
+  const out = (line: string): void => {
+    (o.json ? process.stderr : process.stdout).write(`${line}\n`);
+  };
+  const signals = abortOnSignals();
+  try {
+    const summary = await runVms({
+      ...o,
+      signal: signals.signal,
+      log: out,
+      onStore: (store) => {
+        const info = store.info();
+        out(`store ${store.dir}: ${o.capacity} VMs at once, ${formatBytes(info.totalBytes)}`);
+      },
+    });
+    if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else for (const line of summaryLines(summary)) out(line);
+    const sig = signals.received();
+    if (sig !== null) return 128 + constants.signals[sig];
+    return summary.failed === 0 ? 0 : 1;
+  } finally {
+    signals.dispose();
+  }
+}
+
+/** The `run` command. */
+export const command: Command = {
+  summary: 'boot microVMs and record every second of each in the embedded store',
+  help: HELP,
+  run: (args) => execute(HELP, args, () => run(args)),
+};
