@@ -17,8 +17,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { RondoErrorCode } from './errors.js';
 import { fnv1a64 } from './hash.js';
+import { Store, writerActive } from './index.js';
 import { CHECKSUM_COVERS, HEADER_BYTES, OFFSET } from './slab.js';
-import { Store, writerActive } from './store.js';
 import { oneTier, scratchDirs, throwsCode } from './test-fixtures/helpers.js';
 
 const T0 = 1_700_000_000_000;

@@ -1,11 +1,8 @@
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from './atomic-file.js';
-import { RondoError } from './errors.js';
-import { native } from './native.js';
-
-/** Directory inside a store that holds the drain cursors. */
-export const CURSOR_DIR = 'cursors';
+import { closed, corrupt, ioError, RondoError } from './errors.js';
+import { tryLockFile } from './file-lock.js';
+import { cursorDir, cursorLockPath, cursorPath } from './layout.js';
 
 // A name becomes a file name: keep it short and free of path separators and dot-dot.
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -61,15 +58,6 @@ export function validateCursorName(name: unknown): asserts name is string {
   }
 }
 
-/** Path of the cursor file `name` of store `dir`. */
-export function cursorPath(dir: string, name: string): string {
-  return join(dir, CURSOR_DIR, `${name}.json`);
-}
-
-function corrupt(path: string, what: string, cause?: unknown): RondoError {
-  return new RondoError('ERR_RONDO_CORRUPT', `${path}: ${what}`, { cause });
-}
-
 function isPositions(v: unknown): v is Record<string, number> {
   return (
     v !== null &&
@@ -87,7 +75,7 @@ export function readCursor(dir: string, name: string): CursorDoc {
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === 'ENOENT')
       return { format: 'rondo-cursor', version: 1, name, tiers: {} };
-    throw new RondoError('ERR_RONDO_IO', `${path}: cannot read: ${(cause as Error).message}`, { cause });
+    throw ioError(path, 'read', cause);
   }
   let doc: CursorDoc;
   try {
@@ -116,24 +104,21 @@ export function readCursor(dir: string, name: string): CursorDoc {
 /** Replaces cursor `doc` of store `dir` atomically (temp file, fsync, rename, fsync dir). */
 export function writeCursor(dir: string, doc: CursorDoc): void {
   makeCursorDir(dir);
+  const path = cursorPath(dir, doc.name);
   try {
-    writeFileAtomic(cursorPath(dir, doc.name), `${JSON.stringify(doc)}\n`);
+    writeFileAtomic(path, `${JSON.stringify(doc)}\n`);
   } catch (cause) {
-    throw new RondoError(
-      'ERR_RONDO_IO',
-      `cannot write cursor ${doc.name} of ${dir}: ${(cause as Error).message}`,
-      { cause },
-    );
+    throw ioError(path, 'write the cursor', cause);
   }
 }
 
 /** Creates `<dir>/cursors` if missing; ERR_RONDO_IO naming it when that fails. */
 function makeCursorDir(dir: string): void {
-  const path = join(dir, CURSOR_DIR);
+  const path = cursorDir(dir);
   try {
     mkdirSync(path, { recursive: true });
   } catch (cause) {
-    throw new RondoError('ERR_RONDO_IO', `cannot create ${path}: ${(cause as Error).message}`, { cause });
+    throw ioError(path, 'create the cursor directory', cause);
   }
 }
 
@@ -147,28 +132,15 @@ export class CursorLocks {
 
   /** Takes the lock of cursor `name` unless this Store holds it already; ERR_RONDO_LOCKED when another holds it. */
   acquire(dir: string, name: string): void {
-    if (this.released) throw new RondoError('ERR_RONDO_CLOSED', `store ${dir} is closed`);
+    if (this.released) throw closed(dir);
     if (this.fds.has(name)) return;
     makeCursorDir(dir);
-    const path = join(dir, CURSOR_DIR, `${name}.lock`);
-    let fd: number;
-    try {
-      fd = openSync(path, 'a+');
-    } catch (cause) {
-      throw new RondoError('ERR_RONDO_IO', `cannot open ${path}: ${(cause as Error).message}`, { cause });
-    }
-    let locked: boolean;
-    try {
-      locked = native().lock(fd, true);
-    } catch (err) {
-      closeSync(fd);
-      throw err;
-    }
-    if (!locked) {
-      closeSync(fd);
+    const fd = tryLockFile(cursorLockPath(dir, name));
+    if (fd === null) {
       throw new RondoError(
         'ERR_RONDO_LOCKED',
         `cursor ${name} of ${dir} is in use by another drainer (one drainer per cursor name at a time)`,
+        { path: cursorPath(dir, name) },
       );
     }
     this.fds.set(name, fd);

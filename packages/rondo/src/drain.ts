@@ -1,15 +1,17 @@
 import {
-  type CursorDoc,
   type CursorLocks,
   type PendingBatch,
   readCursor,
+  type SchemaCursor,
   type TierCursor,
   validateCursorName,
   writeCursor,
 } from './cursors.js';
-import { RondoError } from './errors.js';
+import { closed, RondoError } from './errors.js';
 import type { SeriesRecord } from './metadata.js';
+import type { Ring } from './ring.js';
 import type { TierSet } from './tiers.js';
+import { checkMaxSamples, checkOptions, checkTier } from './validate.js';
 
 /** Options of `Store.drain`. */
 export interface DrainOptions {
@@ -90,9 +92,7 @@ export interface DrainBatch {
 export interface DrainSource {
   /** Store directory. */
   dir: string;
-  /** Reader or writer: a reader reads each ring's newest slot from its header. */
-  readOnly: boolean;
-  /** Tier sets, in schema order. */
+  /** Tier sets, in schema order (a reader's rings read the newest slot from the header). */
   sets: readonly TierSet[];
   /** Series records, by handle. */
   records: readonly SeriesRecord[];
@@ -100,7 +100,8 @@ export interface DrainSource {
   locks: CursorLocks;
 }
 
-const DEFAULT_MAX_SAMPLES = 10_000;
+/** Schema name → series handle (as a string) → next slot to drain. */
+type Positions = Record<string, Record<string, number>>;
 
 function emptyTier(): TierCursor {
   return { generation: 0, pending: null, schemas: {} };
@@ -109,167 +110,188 @@ function emptyTier(): TierCursor {
 /** Drains cursor `name` of a store; see `Store.drain` and docs/export.md. */
 export function drainStore(src: DrainSource, name: string, options: DrainOptions = {}): DrainBatch {
   validateCursorName(name);
-  if (options === null || typeof options !== 'object') {
-    throw new RondoError('ERR_RONDO_INVALID_ARGUMENT', 'drain: options must be an object');
-  }
-  const tier = options.tier ?? 0;
-  const maxSamples = options.maxSamples ?? DEFAULT_MAX_SAMPLES;
-  if (!Number.isInteger(tier) || tier < 0 || !src.sets.some((s) => tier < s.rings.length)) {
-    throw new RondoError('ERR_RONDO_INVALID_TIER', `drain: no schema has tier ${String(tier)}`);
-  }
-  if (!(maxSamples >= 1) || (Number.isFinite(maxSamples) && !Number.isInteger(maxSamples))) {
-    throw new RondoError(
-      'ERR_RONDO_INVALID_ARGUMENT',
-      `drain: maxSamples must be a whole number ≥ 1, got ${String(maxSamples)}`,
-    );
-  }
+  checkOptions('drain', options, ['tier', 'maxSamples', 'includeOpen']);
+  const tier = checkTier(
+    'drain',
+    options.tier ?? 0,
+    (t) => src.sets.some((s) => t < s.rings.length),
+    'no schema has it',
+  );
+  const maxSamples = checkMaxSamples('drain', options.maxSamples);
   src.locks.acquire(src.dir, name);
-  const doc = readCursor(src.dir, name);
-  const tc = doc.tiers[tier] ?? emptyTier();
-  const pending = tc.pending !== null && tc.pending.base === tc.generation ? tc.pending : null;
-  const base = tc.generation;
+  const tc = readCursor(src.dir, name).tiers[tier] ?? emptyTier();
+  const batch = new Batch(src, name, tier, tc);
+  batch.collect(maxSamples, options.includeOpen === true);
+  batch.savePending();
+  return batch;
+}
 
-  const series: DrainedSeries[] = [];
-  const gaps: DrainGap[] = [];
-  const updates: Record<string, Record<string, number>> = {};
-  let samples = 0;
-  let gap = 0;
-  // Set when maxSamples cut the batch short: points are left, in this schema or a later one.
-  let more = false;
+/** One drained batch: collects the points after the cursor, then commits the new positions. */
+class Batch implements DrainBatch {
+  readonly series: DrainedSeries[] = [];
+  readonly gaps: DrainGap[] = [];
+  samples = 0;
+  gap = 0;
+  more = false;
+  readonly replay: boolean;
+  private done = false;
+  /** The generation of the tier cursor this batch was drained at. */
+  private readonly base: number;
+  /** The range of an uncommitted earlier batch to replay, or null. */
+  private readonly pending: PendingBatch | null;
+  /** The positions this batch moves the cursor to (only the series that move). */
+  private readonly updates: Positions = {};
 
-  for (const set of src.sets) {
-    if (tier >= set.rings.length) continue;
-    const schema = set.schema.name;
-    const ring = set.rings[tier]!;
-    const stored = tc.schemas[schema];
+  constructor(
+    private readonly src: DrainSource,
+    readonly name: string,
+    readonly tier: number,
+    private readonly tc: TierCursor,
+  ) {
+    this.base = tc.generation;
+    this.pending = tc.pending !== null && tc.pending.base === tc.generation ? tc.pending : null;
+    this.replay = this.pending !== null;
+  }
+
+  get committed(): boolean {
+    return this.done;
+  }
+
+  /** Reads the points of every schema with this tier, in schema then handle order, up to maxSamples. */
+  collect(maxSamples: number, includeOpen: boolean): void {
+    for (const set of this.src.sets) {
+      if (this.tier >= set.rings.length) continue;
+      const ring = set.rings[this.tier]!;
+      const stored = this.storedSchema(set.schema.name, ring);
+      const newest = ring.currentNewest();
+      if (newest === 0) continue;
+      if (this.more) break;
+      const last = includeOpen ? newest : newest - 1;
+      this.updates[set.schema.name] = {};
+      for (let h = 0; h < this.src.records.length && !this.more; h++) {
+        const rec = this.src.records[h]!;
+        if (rec.schema !== set.schema.name) continue;
+        if (this.samples >= maxSamples) this.more = true;
+        else this.collectSeries(h, rec, ring, newest, last, stored, maxSamples);
+      }
+    }
+  }
+
+  /** The cursor's positions of schema `schema`; ERR_RONDO_CURSOR when they belong to another store. */
+  private storedSchema(schema: string, ring: Ring): SchemaCursor | undefined {
+    const stored = this.tc.schemas[schema];
     if (stored !== undefined && stored.interval !== ring.intervalMs) {
       throw new RondoError(
         'ERR_RONDO_CURSOR',
-        `cursor ${name}: tier ${tier} of schema ${schema} had a ${stored.interval} ms interval, the store has ${ring.intervalMs} ms (was the store recreated? remove ${src.dir}/cursors/${name}.json)`,
+        `cursor ${this.name}: tier ${this.tier} of schema ${schema} had a ${stored.interval} ms interval, the store has ${ring.intervalMs} ms (was the store recreated? remove ${this.src.dir}/cursors/${this.name}.json)`,
       );
     }
-    const newest = src.readOnly ? ring.refreshNewest() : ring.newest;
-    if (newest === 0) continue;
-    if (more) break;
+    return stored;
+  }
+
+  /** Reads series h's points after its cursor position (through `last`), noting a gap and the new position. */
+  private collectSeries(
+    h: number,
+    rec: SeriesRecord,
+    ring: Ring,
+    newest: number,
+    last: number,
+    stored: SchemaCursor | undefined,
+    maxSamples: number,
+  ): void {
+    const key = String(h);
     const oldest = ring.oldest(newest);
-    const last = options.includeOpen === true ? newest : newest - 1;
-    const upd: Record<string, number> = {};
-    updates[schema] = upd;
-    for (let h = 0; h < src.records.length; h++) {
-      const rec = src.records[h]!;
-      if (rec.schema !== schema) continue;
-      if (samples >= maxSamples) {
-        more = true;
-        break;
+    const next = stored?.next[key] ?? oldest;
+    const from = Math.max(next, oldest);
+    if (next < oldest) this.noteGap(h, rec, ring, next, oldest);
+    // A replay stops where the uncommitted batch stopped; series it did not reach get nothing.
+    const to =
+      this.pending === null ? last : Math.min(last, (this.pending.ends[rec.schema]?.[key] ?? next) - 1);
+    let newNext = Math.max(from, to + 1);
+    if (from <= to) {
+      let { timestamps, values } = ring.read(rec.column, from, to, newest);
+      if (this.samples + timestamps.length > maxSamples) {
+        const keep = maxSamples - this.samples;
+        timestamps = timestamps.slice(0, keep);
+        values = values.slice(0, keep);
+        newNext = timestamps[keep - 1]! / ring.intervalMs + 1;
+        this.more = true;
       }
-      const key = String(h);
-      const next = stored?.next[key] ?? oldest;
-      let from = next;
-      if (from < oldest) {
-        gaps.push({
-          handle: h,
-          name: rec.name,
-          schema,
-          from: from * ring.intervalMs,
-          to: oldest * ring.intervalMs,
-          slots: oldest - from,
-        });
-        gap += oldest - from;
-        from = oldest;
+      if (timestamps.length > 0) {
+        const { name, labels, schema } = rec;
+        this.series.push({ handle: h, name, labels, schema, tier: this.tier, timestamps, values });
+        this.samples += timestamps.length;
       }
-      // A replay stops where the uncommitted batch stopped; series it did not reach get nothing.
-      const to = pending === null ? last : Math.min(last, (pending.ends[schema]?.[key] ?? next) - 1);
-      let newNext = Math.max(from, to + 1);
-      if (from <= to) {
-        // A reader reads beside a writer that may reuse positions; a writer's own rings are still.
-        let { timestamps, values } = ring.read(rec.column, from, to, newest, src.readOnly);
-        if (samples + timestamps.length > maxSamples) {
-          const keep = maxSamples - samples;
-          timestamps = timestamps.slice(0, keep);
-          values = values.slice(0, keep);
-          newNext = timestamps[keep - 1]! / ring.intervalMs + 1;
-          more = true;
-        }
-        if (timestamps.length > 0) {
-          series.push({ handle: h, name: rec.name, labels: rec.labels, schema, tier, timestamps, values });
-          samples += timestamps.length;
-        }
-      }
-      if (newNext !== next) upd[key] = newNext;
-      if (more) break;
     }
+    if (newNext !== next) this.updates[rec.schema]![key] = newNext;
   }
 
-  // Remember the range before anyone pushes it: after a crash the same range is replayed alone.
-  if (samples > 0 && pending === null) {
+  private noteGap(h: number, rec: SeriesRecord, ring: Ring, from: number, oldest: number): void {
+    const { intervalMs } = ring;
+    this.gaps.push({
+      handle: h,
+      name: rec.name,
+      schema: rec.schema,
+      from: from * intervalMs,
+      to: oldest * intervalMs,
+      slots: oldest - from,
+    });
+    this.gap += oldest - from;
+  }
+
+  /** Remembers the range before anyone pushes it: after a crash the same range is replayed alone. */
+  savePending(): void {
+    if (this.samples === 0 || this.pending !== null) return;
     const ends: PendingBatch['ends'] = {};
-    for (const [schema, upd] of Object.entries(updates)) {
-      const stored = tc.schemas[schema]?.next ?? {};
-      const e: Record<string, number> = {};
-      for (const key of Object.keys(stored)) e[key] = stored[key]!;
-      Object.assign(e, upd);
-      ends[schema] = e;
-    }
-    const fresh = readCursor(src.dir, name);
-    const ftc = fresh.tiers[tier] ?? emptyTier();
-    if (ftc.generation === base) {
-      ftc.pending = { base, ends };
-      fresh.tiers[tier] = ftc;
-      writeCursor(src.dir, fresh);
-    }
+    for (const [schema, upd] of Object.entries(this.updates))
+      ends[schema] = { ...this.tc.schemas[schema]?.next, ...upd };
+    const fresh = readCursor(this.src.dir, this.name);
+    const ftc = fresh.tiers[this.tier] ?? emptyTier();
+    if (ftc.generation !== this.base) return;
+    ftc.pending = { base: this.base, ends };
+    fresh.tiers[this.tier] = ftc;
+    writeCursor(this.src.dir, fresh);
   }
 
-  const intervals: Record<string, number> = {};
-  for (const set of src.sets)
-    if (tier < set.rings.length) intervals[set.schema.name] = set.rings[tier]!.intervalMs;
+  commit(): void {
+    if (this.done)
+      throw new RondoError('ERR_RONDO_CURSOR', `cursor ${this.name}: this batch was already committed`);
+    if (!this.src.locks.holds(this.name)) throw closed(this.src.dir);
+    const fresh = readCursor(this.src.dir, this.name);
+    const ftc = fresh.tiers[this.tier] ?? emptyTier();
+    if (this.samples === 0 && this.pending === null) {
+      // An empty batch delivered nothing, so it may not undo what happened since it was drained:
+      // a newer batch drained (its pending range must still be replayed) or committed. Then its
+      // commit does nothing; the empty slots it would skip are simply walked again.
+      const newerPending = ftc.pending !== null && ftc.pending.base === ftc.generation;
+      if (ftc.generation !== this.base || newerPending) {
+        this.done = true;
+        return;
+      }
+    }
+    if (ftc.generation !== this.base) {
+      throw new RondoError(
+        'ERR_RONDO_CURSOR',
+        `cursor ${this.name}: stale batch (drained at generation ${this.base}, the cursor is at ${ftc.generation}: a newer batch was committed)`,
+      );
+    }
+    this.done = true;
+    const moved = Object.values(this.updates).some((u) => Object.keys(u).length > 0);
+    if (ftc.pending === null && !moved) return;
+    this.advance(ftc);
+    fresh.tiers[this.tier] = ftc;
+    writeCursor(this.src.dir, fresh);
+  }
 
-  let committed = false;
-  return {
-    name,
-    tier,
-    series,
-    samples,
-    gap,
-    gaps,
-    more,
-    replay: pending !== null,
-    get committed() {
-      return committed;
-    },
-    commit(): void {
-      if (committed)
-        throw new RondoError('ERR_RONDO_CURSOR', `cursor ${name}: this batch was already committed`);
-      if (!src.locks.holds(name)) throw new RondoError('ERR_RONDO_CLOSED', `store ${src.dir} is closed`);
-      const fresh: CursorDoc = readCursor(src.dir, name);
-      const ftc = fresh.tiers[tier] ?? emptyTier();
-      if (samples === 0 && pending === null) {
-        // An empty batch delivered nothing, so it may not undo what happened since it was drained:
-        // a newer batch drained (its pending range must still be replayed) or committed. Then its
-        // commit does nothing; the empty slots it would skip are simply walked again.
-        const newerPending = ftc.pending !== null && ftc.pending.base === ftc.generation;
-        if (ftc.generation !== base || newerPending) {
-          committed = true;
-          return;
-        }
-      }
-      if (ftc.generation !== base) {
-        throw new RondoError(
-          'ERR_RONDO_CURSOR',
-          `cursor ${name}: stale batch (drained at generation ${base}, the cursor is at ${ftc.generation}: a newer batch was committed)`,
-        );
-      }
-      const changed = ftc.pending !== null || Object.values(updates).some((u) => Object.keys(u).length > 0);
-      committed = true;
-      if (!changed) return;
-      for (const [schema, upd] of Object.entries(updates)) {
-        const sc = ftc.schemas[schema] ?? { interval: intervals[schema]!, next: {} };
-        Object.assign(sc.next, upd);
-        ftc.schemas[schema] = sc;
-      }
-      ftc.generation = base + 1;
-      ftc.pending = null;
-      fresh.tiers[tier] = ftc;
-      writeCursor(src.dir, fresh);
-    },
-  };
+  /** Applies this batch's positions to tier cursor `ftc` and counts the commit. */
+  private advance(ftc: TierCursor): void {
+    for (const [schema, upd] of Object.entries(this.updates)) {
+      const set = this.src.sets.find((s) => s.schema.name === schema)!;
+      const sc = ftc.schemas[schema] ?? { interval: set.rings[this.tier]!.intervalMs, next: {} };
+      Object.assign(sc.next, upd);
+      ftc.schemas[schema] = sc;
+    }
+    ftc.generation = this.base + 1;
+    ftc.pending = null;
+  }
 }

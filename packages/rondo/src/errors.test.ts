@@ -82,6 +82,67 @@ describe('ERR_RONDO_CONFIG', () => {
     throwsCode(() => Store.open(7 as never), 'ERR_RONDO_CONFIG');
     throwsCode(() => Store.open(dir(), null as never), 'ERR_RONDO_CONFIG');
   });
+  test('unknown keys in a schema, a tier or the options name the key and the closest valid one', () => {
+    const cases: [string, unknown, RegExp][] = [
+      [
+        'mach for match',
+        { schemas: [{ name: 's', mach: { a: 'b' }, maxSeries: 1, tiers: [tier0] }] },
+        /"mach".*did you mean match\?/,
+      ],
+      [
+        'maxseries',
+        { schemas: [{ name: 's', maxseries: 1, maxSeries: 1, tiers: [tier0] }] },
+        /"maxseries".*maxSeries/,
+      ],
+      [
+        'schema-level retention',
+        { schemas: [{ name: 's', retention: '1h', maxSeries: 1, tiers: [tier0] }] },
+        /"retention".*belongs to each tier/,
+      ],
+      [
+        'consolidate for consolidation',
+        {
+          schemas: [
+            {
+              name: 's',
+              maxSeries: 1,
+              tiers: [tier0, { interval: 5000, retention: 50_000, consolidate: 'avg' }],
+            },
+          ],
+        },
+        /schema s tier 1: unknown option "consolidate".*consolidation/,
+      ],
+      [
+        'retension',
+        {
+          schemas: [
+            { name: 's', maxSeries: 1, tiers: [{ interval: 1000, retension: 10_000, retention: 10_000 }] },
+          ],
+        },
+        /"retension".*did you mean retention\?/,
+      ],
+      ['readonly in the options', { readonly: true }, /Store.open: unknown option "readonly".*readOnly/],
+      ['schema (singular) in the options', { schema: [] }, /unknown option "schema".*schemas/],
+    ];
+    for (const [what, options, message] of cases) {
+      const d = join(dir(), 'store');
+      const err = throwsCode(() => Store.open(d, options as never), 'ERR_RONDO_CONFIG');
+      assert.match(err.message, message, what);
+      assert.equal(existsSync(d), false, `${what}: nothing written`);
+    }
+    const store = fresh();
+    const h = store.register('m');
+    assert.match(
+      throwsCode(() => store.query(h, { form: 0 } as never), 'ERR_RONDO_INVALID_ARGUMENT').message,
+      /"form"/,
+    );
+    assert.match(
+      throwsCode(() => store.drain('x', { tiers: 0 } as never), 'ERR_RONDO_INVALID_ARGUMENT').message,
+      /did you mean tier\?/,
+    );
+    throwsCode(() => store.startMaintenance({ evry: '1s' } as never), 'ERR_RONDO_INVALID_ARGUMENT');
+    store.close();
+  });
   test('bad maintenance interval', () => {
     const store = fresh();
     throwsCode(() => store.startMaintenance({ every: '0s' }), 'ERR_RONDO_CONFIG');

@@ -2,6 +2,19 @@
  * rondo: an embedded round-robin time-series store for Node.js.
  * Public API; see README.md and docs/architecture.md.
  */
+
+export type {
+  MaintenanceOptions,
+  QueryOptions,
+  QueryResult,
+  SchemaInfo,
+  SeriesHandle,
+  SeriesInfo,
+  StoreInfo,
+  StoreOptions,
+  StoreStats,
+  TierInfo,
+} from './api.js';
 export type { DrainBatch, DrainedSeries, DrainGap, DrainOptions } from './drain.js';
 export {
   type Duration,
@@ -12,21 +25,8 @@ export {
 } from './duration.js';
 export { isRondoError, RondoError, type RondoErrorCode } from './errors.js';
 export { formatSeries, type Labels } from './labels.js';
+export { writerActive, writerPid } from './lock.js';
+export { metadataExists as storeExists } from './metadata.js';
 export type { Consolidation, Schema, SchemaConfig, Tier, TierConfig } from './schema.js';
 export { type Matcher, type MatchOp, parseSelector, selectorMatches } from './selector.js';
-export {
-  type MaintenanceOptions,
-  type QueryOptions,
-  type QueryResult,
-  type SchemaInfo,
-  type SeriesHandle,
-  type SeriesInfo,
-  Store,
-  type StoreInfo,
-  type StoreOptions,
-  type StoreStats,
-  storeExists,
-  type TierInfo,
-  writerActive,
-  writerPid,
-} from './store.js';
+export { Store } from './store.js';

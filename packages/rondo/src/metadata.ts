@@ -1,14 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
-import { RondoError } from './errors.js';
+import { corrupt, ioError, RondoError } from './errors.js';
 import { normalizeSeries, seriesKey } from './labels.js';
+import { METADATA_FILE, metadataPath } from './layout.js';
 import { type Schema, type SchemaConfig, schemaToConfig } from './schema.js';
-
-/** Name of the metadata file inside a store directory. */
-export const METADATA_FILE = 'rondo.json';
-/** Name of the lock file a writer holds with flock. */
-export const LOCK_FILE = 'LOCK';
 
 /** One registered series as stored in the metadata. */
 export interface SeriesRecord {
@@ -34,18 +29,9 @@ export interface Metadata {
   series: SeriesRecord[];
 }
 
-/** Path of the metadata file of store `dir`. */
-export function metadataPath(dir: string): string {
-  return join(dir, METADATA_FILE);
-}
-
 /** True when `dir` holds a store's metadata. */
 export function metadataExists(dir: string): boolean {
   return existsSync(metadataPath(dir));
-}
-
-function corrupt(path: string, what: string, cause?: unknown): RondoError {
-  return new RondoError('ERR_RONDO_CORRUPT', `${path}: ${what}`, { cause });
 }
 
 /** Reads and structurally checks the metadata; ERR_RONDO_NOT_FOUND when absent, ERR_RONDO_CORRUPT when unreadable. */
@@ -61,9 +47,10 @@ export function readMetadata(dir: string): Metadata {
     ) {
       throw new RondoError('ERR_RONDO_NOT_FOUND', `no rondo store at ${dir} (${METADATA_FILE} is missing)`, {
         cause,
+        path: dir,
       });
     }
-    throw new RondoError('ERR_RONDO_IO', `${path}: cannot read: ${(cause as Error).message}`, { cause });
+    throw ioError(path, 'read', cause);
   }
   let doc: unknown;
   try {
@@ -123,5 +110,10 @@ export function writeMetadata(
     schemas: schemas.map(schemaToConfig),
     series: series.map((s) => ({ name: s.name, labels: s.labels, schema: s.schema, column: s.column })),
   };
-  writeFileAtomic(metadataPath(dir), `${JSON.stringify(doc, null, 1)}\n`);
+  const path = metadataPath(dir);
+  try {
+    writeFileAtomic(path, `${JSON.stringify(doc, null, 1)}\n`);
+  } catch (cause) {
+    throw ioError(path, 'write the metadata', cause);
+  }
 }

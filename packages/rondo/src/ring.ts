@@ -1,5 +1,5 @@
 import { OFFSET, type Slab, storeU64 } from './slab.js';
-import { nsHigh, nsLow, splitNs } from './timestamp.js';
+import { nsHigh, nsLow, SlotWords, W_HI, W_LO } from './timestamp.js';
 
 /** Points of one series read from a ring, oldest first. */
 export interface RingPoints {
@@ -18,6 +18,10 @@ export const S_START = 1;
 export const S_END = 2;
 /** Index of the write counter in {@link Ring.state}. */
 export const S_WRITES = 3;
+/** Index of the writer's input slot number (to advance to, or to write) in {@link Ring.state}. */
+export const S_SLOT = 4;
+/** Index of the first slot still in the ring after an advance, for `beforeLoss`, in {@link Ring.state}. */
+export const S_FIRST_KEPT = 5;
 
 /** `n mod m` for whole doubles beyond int32 (and negative n): `%` on such doubles is a slow fmod call. */
 export function mod(n: number, m: number): number {
@@ -31,9 +35,9 @@ export function mod(n: number, m: number): number {
  *   un-stamped, then cleared, then stamped with its new time;
  * - the newest slot only moves forward.
  *
- * The writer's methods take slot numbers through `io` rather than as arguments: V8 boxes a
- * double passed to (or returned from) a call it does not inline, and slot numbers do not fit
- * in a small integer, so arguments would allocate on every slot advance.
+ * The writer's methods take slot numbers through `state[S_SLOT]` rather than as arguments: V8
+ * boxes a double passed to (or returned from) a call it does not inline, and slot numbers do
+ * not fit in a small integer, so arguments would allocate on every slot advance.
  */
 export class Ring {
   /** The mapped file. */
@@ -42,17 +46,18 @@ export class Ring {
   readonly slots: number;
   /** Slot width in ms. */
   readonly intervalMs: number;
-  /** Writer inputs: [0] = the slot to write, [1] = (to beforeLoss) the first slot kept after an advance. */
-  readonly io = new Float64Array(2);
-  /** Scratch for splitNs: [0] = ms in, [1] = low word, [2] = high word out. */
-  private readonly words = new Float64Array(3);
+  /** True for a reader's ring: the writer (another process) may move it at any time. */
+  readonly concurrent: boolean;
+  /** The timestamp words of slots, for stamping and scanning. */
+  private readonly stamp: SlotWords;
   /**
    * The ring's changing numbers, in a typed array because V8 allocates a fresh box for every
    * double stored in an object field: [S_NEWEST] newest slot (0 = empty; readers refresh it from
    * the header), [S_START]/[S_END] the newest slot's start and end in ms (record()'s fast path
-   * compares against them), [S_WRITES] values written since open.
+   * compares against them), [S_WRITES] values written since open, and the writer's inputs
+   * [S_SLOT] and [S_FIRST_KEPT].
    */
-  readonly state = Float64Array.of(0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0);
+  readonly state = Float64Array.of(0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, 0, 0);
   /** Ring position of the newest slot. */
   curPos = 0;
   /**
@@ -63,15 +68,18 @@ export class Ring {
    */
   columns = 0;
   /**
-   * Called before the writer reuses positions, with `io[1]` = the first slot still in the ring
-   * afterwards; the tier owner uses it to consolidate what is about to be lost.
+   * Called before the writer reuses positions, with `state[S_FIRST_KEPT]` = the first slot still
+   * in the ring afterwards; the tier owner uses it to consolidate what is about to be lost.
    */
   beforeLoss: (() => void) | null = null;
 
-  constructor(slab: Slab) {
+  /** A ring over `slab`; `concurrent` for a reader beside a writer in another process. */
+  constructor(slab: Slab, concurrent: boolean) {
     this.slab = slab;
     this.slots = slab.id.slots;
     this.intervalMs = slab.id.intervalMs;
+    this.concurrent = concurrent;
+    this.stamp = new SlotWords(this.intervalMs);
     this.state[S_NEWEST] = slab.newest;
     this.setCurrent();
   }
@@ -79,6 +87,11 @@ export class Ring {
   /** Newest slot written (0 = empty), as last read or written by this process. */
   get newest(): number {
     return this.state[S_NEWEST]!;
+  }
+
+  /** Newest slot now: a reader reads it from the header (the writer may have moved it). */
+  currentNewest(): number {
+    return this.concurrent ? this.refreshNewest() : this.state[S_NEWEST]!;
   }
 
   /** Values written into this ring since open (records, or windows for coarse tiers). */
@@ -90,6 +103,11 @@ export class Ring {
   refreshNewest(): number {
     this.state[S_NEWEST] = this.slab.newest;
     return this.state[S_NEWEST]!;
+  }
+
+  /** True when the ring, with `newest` as its newest slot, reaches back to `start` (ms). */
+  covers(newest: number, start: number): boolean {
+    return (newest - this.slots + 1) * this.intervalMs <= start;
   }
 
   /** Oldest slot still in the ring given the newest, or 0 when empty. */
@@ -132,7 +150,7 @@ export class Ring {
     }
     // Positions stamped with slots older than the ring holds are invisible to reads: no fix needed.
     if (newest !== this.newest) {
-      this.io[0] = newest;
+      this.state[S_SLOT] = newest;
       this.publishNewest();
     }
     // A writer killed inside a seqlock section leaves the generation odd: close the section.
@@ -140,18 +158,18 @@ export class Ring {
     this.setCurrent();
   }
 
-  /** Sets the newest slot to io[0], in memory and in the header. */
+  /** Sets the newest slot to state[S_SLOT], in memory and in the header. */
   private publishNewest(): void {
-    this.state[S_NEWEST] = this.io[0]!;
+    this.state[S_NEWEST] = this.state[S_SLOT]!;
     // A torn value is below the new one, which recover() raises to the stamped slot; readers
     // read it under the seqlock.
     storeU64(this.slab, OFFSET.newestSlot, this.state, S_NEWEST);
   }
 
-  /** Computes the timestamp words of slot io[0] into words[1] (low) and words[2] (high). */
+  /** Sets the stamp's words to those of slot state[S_SLOT]. */
   private wordsOfSlot(): void {
-    this.words[0] = this.io[0]! * this.intervalMs;
-    splitNs(this.words);
+    this.stamp.ms[0] = this.state[S_SLOT]! * this.intervalMs;
+    this.stamp.seek();
   }
 
   /**
@@ -164,28 +182,28 @@ export class Ring {
     header[GENERATION_WORD] = (header[GENERATION_WORD]! + 1) >>> 0;
   }
 
-  /** Empties position `pos` and stamps it for slot io[0], in an order a reader can trust; call between bumps. */
+  /** Empties position `pos` and stamps it for slot state[S_SLOT], in an order a reader can trust; call between bumps. */
   private prepare(pos: number): void {
-    const { ts, values } = this.slab;
-    ts[2 * pos] = 0;
-    ts[2 * pos + 1] = 0;
+    const { ts32, values } = this.slab;
+    ts32[2 * pos] = 0;
+    ts32[2 * pos + 1] = 0;
     const slots = this.slots;
     const columns = this.columns;
     for (let c = 0, i = pos; c < columns; c++, i += slots) values[i] = Number.NaN;
     this.wordsOfSlot();
-    ts[2 * pos + 1] = this.words[2]!;
-    ts[2 * pos] = this.words[1]!;
+    ts32[2 * pos + 1] = this.stamp.words[W_HI]!;
+    ts32[2 * pos] = this.stamp.words[W_LO]!;
   }
 
-  /** Writer: moves the newest slot forward to io[0] (> newest), emptying every position it passes over. */
+  /** Writer: moves the newest slot forward to state[S_SLOT] (> newest), emptying every position it passes over. */
   advance(): void {
-    const n = this.io[0]!;
+    const n = this.state[S_SLOT]!;
     const old = this.newest;
     const slots = this.slots;
     if (old !== 0 && this.beforeLoss !== null) {
       const firstKept = n - slots + 1;
       if (firstKept > old - slots + 1 && firstKept > 1) {
-        this.io[1] = firstKept;
+        this.state[S_FIRST_KEPT] = firstKept;
         this.beforeLoss();
       }
     }
@@ -197,7 +215,7 @@ export class Ring {
       ts[2 * p] = 0;
       ts[2 * p + 1] = 0;
     }
-    this.io[0] = n; // prepare() takes the slot from io[0]
+    this.state[S_SLOT] = n; // beforeLoss may have used it; prepare() takes the slot from it
     this.prepare(mod(n, slots));
     this.publishNewest();
     this.bumpGeneration();
@@ -205,19 +223,20 @@ export class Ring {
   }
 
   /**
-   * Writer: the ring position for slot io[0], which must be ≥ the ring's oldest slot. Advances the
-   * ring when the slot is newer; prepares a position that holds another time.
+   * Writer: the ring position for slot state[S_SLOT], which must be ≥ the ring's oldest slot.
+   * Advances the ring when the slot is newer; prepares a position that holds another time.
    */
   writePosition(): number {
-    const n = this.io[0]!;
+    const n = this.state[S_SLOT]!;
     if (n > this.newest) {
       this.advance();
       return this.curPos;
     }
     const pos = mod(n, this.slots);
-    const ts = this.slab.ts;
+    const ts = this.slab.ts32;
     this.wordsOfSlot();
-    if (ts[2 * pos] !== this.words[1] || ts[2 * pos + 1] !== this.words[2]) {
+    const w = this.stamp.words;
+    if (ts[2 * pos] !== w[W_LO] || ts[2 * pos + 1] !== w[W_HI]) {
       this.bumpGeneration();
       this.prepare(pos);
       this.bumpGeneration();
@@ -237,14 +256,14 @@ export class Ring {
   }
 
   /**
-   * Reads the known points of `column` for slots [from, to] (inclusive, clamped to the ring).
-   * With `concurrent` (a reader beside a writer) a value must never be returned with a time it
-   * was not recorded at while the writer reuses positions: the scan uses plain loads between two
-   * reads of the header's generation (a seqlock; the writer makes it odd while it reuses a
-   * position) and is trusted only if the generation did not move. After two disturbed scans it
-   * falls back to checking each position's timestamp atomically before and after its value.
+   * Reads the known points of `column` for slots [from, to] (inclusive, clamped to the ring),
+   * given the newest slot. For a reader beside a writer a value must never be returned with a
+   * time it was not recorded at while the writer reuses positions: the scan uses plain loads
+   * between two reads of the header's generation (a seqlock; the writer makes it odd while it
+   * reuses a position) and is trusted only if the generation did not move. After two disturbed
+   * scans it falls back to checking each position's timestamp atomically before and after its value.
    */
-  read(column: number, from: number, to: number, newest: number, concurrent = true): RingPoints {
+  read(column: number, from: number, to: number, newest: number): RingPoints {
     const oldest = this.oldest(newest);
     if (newest === 0 || from > to) return { timestamps: new Float64Array(0), values: new Float64Array(0) };
     if (from < oldest) from = oldest;
@@ -253,7 +272,7 @@ export class Ring {
     const times = new Float64Array(count);
     const vals = new Float64Array(count);
     let k = -1;
-    if (!concurrent) {
+    if (!this.concurrent) {
       k = this.scan(column, from, count, times, vals, false);
     } else {
       const h = this.slab.header32;
@@ -278,36 +297,28 @@ export class Ring {
     vals: Float64Array,
     atomic: boolean,
   ): number {
-    const { slab, slots, intervalMs } = this;
+    const { slab, slots, intervalMs, stamp } = this;
     const values = slab.values;
     const ts = slab.ts32;
     const base = column * slots;
-    // Expected timestamp words, stepped slot by slot (low word kept unsigned, compared as int32).
-    this.words[0] = from * intervalMs;
-    splitNs(this.words);
-    let lo = this.words[1]!;
-    let hi = this.words[2]!;
-    const stepLo = (intervalMs * 1e6) % 4294967296;
-    const stepHi = Math.floor((intervalMs * 1e6) / 4294967296);
+    const w = stamp.words;
+    stamp.ms[0] = from * intervalMs;
+    stamp.seek();
     let k = 0;
     let pos = mod(from, slots);
     let ms = from * intervalMs;
     for (let i = 0; i < count; i++) {
-      const lo32 = lo | 0;
-      const hi32 = hi | 0; // high words ≥ 2^31 (from the year 2262) are negative as int32
+      const lo = w[W_LO]!;
+      const hi = w[W_HI]!;
       if (atomic) {
-        if (Atomics.load(ts, 2 * pos) === lo32 && Atomics.load(ts, 2 * pos + 1) === hi32) {
+        if (Atomics.load(ts, 2 * pos) === lo && Atomics.load(ts, 2 * pos + 1) === hi) {
           const v = values[base + pos]!;
-          if (
-            !Number.isNaN(v) &&
-            Atomics.load(ts, 2 * pos) === lo32 &&
-            Atomics.load(ts, 2 * pos + 1) === hi32
-          ) {
+          if (!Number.isNaN(v) && Atomics.load(ts, 2 * pos) === lo && Atomics.load(ts, 2 * pos + 1) === hi) {
             times[k] = ms;
             vals[k++] = v;
           }
         }
-      } else if (ts[2 * pos] === lo32 && ts[2 * pos + 1] === hi32) {
+      } else if (ts[2 * pos] === lo && ts[2 * pos + 1] === hi) {
         const v = values[base + pos]!;
         if (!Number.isNaN(v)) {
           times[k] = ms;
@@ -316,12 +327,7 @@ export class Ring {
       }
       pos = pos + 1 === slots ? 0 : pos + 1;
       ms += intervalMs;
-      lo += stepLo;
-      hi += stepHi;
-      if (lo >= 4294967296) {
-        lo -= 4294967296;
-        hi += 1;
-      }
+      stamp.next();
     }
     return k;
   }

@@ -2,6 +2,7 @@ import { type Duration, parseDuration } from './duration.js';
 import { RondoError } from './errors.js';
 import { fnv1a64 } from './hash.js';
 import { type Labels, labelProblem } from './labels.js';
+import { checkKeys } from './validate.js';
 
 /** How a coarse tier folds the source points of one window into one value. */
 export type Consolidation = 'avg' | 'min' | 'max' | 'last' | 'sum' | 'count';
@@ -69,28 +70,26 @@ function configError(message: string): RondoError {
   return new RondoError('ERR_RONDO_CONFIG', message);
 }
 
+/** The keys a schema configuration may have. */
+const SCHEMA_KEYS = ['name', 'match', 'maxSeries', 'tiers'] as const;
+/** The keys a tier configuration may have. */
+const TIER_KEYS = ['interval', 'retention', 'consolidation', 'xff'] as const;
+
 /** Validates one schema configuration; throws ERR_RONDO_CONFIG naming the rule it breaks. */
 export function normalizeSchema(config: SchemaConfig, headerBytes: number): Schema {
-  if (config === null || typeof config !== 'object') throw configError('a schema must be an object');
+  if (config === null || typeof config !== 'object' || Array.isArray(config))
+    throw configError('a schema must be an object');
   const { name } = config;
   if (typeof name !== 'string' || !NAME_RE.test(name)) {
     throw configError(
       `schema name ${JSON.stringify(name)} must be 1-64 characters of letters, digits, "_", "-" or "." (it names files)`,
     );
   }
-  const match: Record<string, string> = {};
-  if (config.match !== undefined) {
-    if (config.match === null || typeof config.match !== 'object' || Array.isArray(config.match)) {
-      throw configError(`schema ${name}: match must be an object of label values`);
-    }
-    for (const key of Object.keys(config.match).sort()) {
-      const value = config.match[key];
-      // A matcher no series label could satisfy would make the schema unreachable.
-      const problem = labelProblem(key, value);
-      if (problem) throw configError(`schema ${name}: match: ${problem}`);
-      match[key] = value as string;
-    }
-  }
+  checkKeys('ERR_RONDO_CONFIG', `schema ${name}`, config, SCHEMA_KEYS, {
+    retention: 'retention belongs to each tier: tiers: [{ interval, retention }]',
+    interval: 'interval belongs to each tier: tiers: [{ interval, retention }]',
+  });
+  const match = normalizeMatch(name, config.match);
   const { maxSeries } = config;
   if (!Number.isInteger(maxSeries) || maxSeries < 1 || maxSeries > MAX_SERIES_CAPACITY) {
     throw configError(`schema ${name}: maxSeries must be a whole number from 1 to ${MAX_SERIES_CAPACITY}`);
@@ -98,43 +97,85 @@ export function normalizeSchema(config: SchemaConfig, headerBytes: number): Sche
   if (!Array.isArray(config.tiers) || config.tiers.length === 0) {
     throw configError(`schema ${name}: tiers must be a non-empty array`);
   }
-  const tiers: Tier[] = config.tiers.map((t, i) => {
-    const where = `schema ${name} tier ${i}`;
-    if (t === null || typeof t !== 'object') throw configError(`${where}: a tier must be an object`);
-    const interval = parseDuration(t.interval, `${where} interval`);
-    const retention = parseDuration(t.retention, `${where} retention`);
-    if (retention % interval !== 0) {
-      throw configError(
-        `${where}: retention (${retention} ms) must be a whole multiple of the interval (${interval} ms)`,
-      );
-    }
-    const slots = retention / interval;
-    if (slots < 2) throw configError(`${where}: retention must hold at least 2 intervals`);
-    if (headerBytes + slots * (1 + maxSeries) * 8 > MAX_SLAB_BYTES) {
-      throw configError(`${where}: ${slots} slots × ${maxSeries} series makes a slab larger than 1 TiB`);
-    }
-    let consolidation: Consolidation | null = null;
-    if (i === 0) {
-      if (t.consolidation !== undefined) {
-        throw configError(`${where}: the first tier holds raw points and takes no consolidation`);
-      }
-      if (t.xff !== undefined) throw configError(`${where}: the first tier takes no xff`);
-    } else {
-      if (t.consolidation === undefined) {
-        throw configError(`${where}: consolidation is required (one of ${CONSOLIDATIONS.join(', ')})`);
-      }
-      if (!CONSOLIDATIONS.includes(t.consolidation)) {
-        throw configError(
-          `${where}: consolidation ${JSON.stringify(t.consolidation)} is not one of ${CONSOLIDATIONS.join(', ')}`,
-        );
-      }
-      consolidation = t.consolidation;
-    }
-    const xff = t.xff ?? 0;
-    if (typeof xff !== 'number' || !(xff >= 0 && xff <= 1))
-      throw configError(`${where}: xff must be a number from 0 to 1`);
-    return { interval, retention, slots, consolidation, xff };
+  const tiers = config.tiers.map((t, i) =>
+    normalizeTier(`schema ${name} tier ${i}`, t, i, maxSeries, headerBytes),
+  );
+  checkTierChain(name, tiers);
+  return { name, match, maxSeries, tiers };
+}
+
+/** The schema's `match` labels, sorted by key; each must be a label a series could carry. */
+function normalizeMatch(schema: string, config: unknown): Record<string, string> {
+  const match: Record<string, string> = {};
+  if (config === undefined) return match;
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw configError(`schema ${schema}: match must be an object of label values`);
+  }
+  for (const key of Object.keys(config).sort()) {
+    const value = (config as Record<string, unknown>)[key];
+    // A matcher no series label could satisfy would make the schema unreachable.
+    const problem = labelProblem(key, value);
+    if (problem) throw configError(`schema ${schema}: match: ${problem}`);
+    match[key] = value as string;
+  }
+  return match;
+}
+
+/** Validates tier `i` of a schema (`where` names it in messages). */
+function normalizeTier(
+  where: string,
+  t: TierConfig,
+  i: number,
+  maxSeries: number,
+  headerBytes: number,
+): Tier {
+  if (t === null || typeof t !== 'object' || Array.isArray(t))
+    throw configError(`${where}: a tier must be an object`);
+  checkKeys('ERR_RONDO_CONFIG', where, t, TIER_KEYS, {
+    consolidate: 'the option is named consolidation',
+    fn: 'the option is named consolidation',
   });
+  const interval = parseDuration(t.interval, `${where} interval`);
+  const retention = parseDuration(t.retention, `${where} retention`);
+  if (retention % interval !== 0) {
+    throw configError(
+      `${where}: retention (${retention} ms) must be a whole multiple of the interval (${interval} ms)`,
+    );
+  }
+  const slots = retention / interval;
+  if (slots < 2) throw configError(`${where}: retention must hold at least 2 intervals`);
+  if (headerBytes + slots * (1 + maxSeries) * 8 > MAX_SLAB_BYTES) {
+    throw configError(`${where}: ${slots} slots × ${maxSeries} series makes a slab larger than 1 TiB`);
+  }
+  const consolidation = tierConsolidation(where, t, i);
+  const xff = t.xff ?? 0;
+  if (typeof xff !== 'number' || !(xff >= 0 && xff <= 1))
+    throw configError(`${where}: xff must be a number from 0 to 1`);
+  return { interval, retention, slots, consolidation, xff };
+}
+
+/** Tier 0 takes no consolidation (nor xff); every later tier needs one of CONSOLIDATIONS. */
+function tierConsolidation(where: string, t: TierConfig, i: number): Consolidation | null {
+  if (i === 0) {
+    if (t.consolidation !== undefined) {
+      throw configError(`${where}: the first tier holds raw points and takes no consolidation`);
+    }
+    if (t.xff !== undefined) throw configError(`${where}: the first tier takes no xff`);
+    return null;
+  }
+  if (t.consolidation === undefined) {
+    throw configError(`${where}: consolidation is required (one of ${CONSOLIDATIONS.join(', ')})`);
+  }
+  if (!CONSOLIDATIONS.includes(t.consolidation)) {
+    throw configError(
+      `${where}: consolidation ${JSON.stringify(t.consolidation)} is not one of ${CONSOLIDATIONS.join(', ')}`,
+    );
+  }
+  return t.consolidation;
+}
+
+/** Each tier's interval is a whole multiple of the one before, and each tier keeps two of the next one's windows. */
+function checkTierChain(name: string, tiers: readonly Tier[]): void {
   for (let i = 1; i < tiers.length; i++) {
     const prev = tiers[i - 1]!;
     const cur = tiers[i]!;
@@ -152,7 +193,6 @@ export function normalizeSchema(config: SchemaConfig, headerBytes: number): Sche
       );
     }
   }
-  return { name, match, maxSeries, tiers };
 }
 
 /** Validates a schema list: at least one schema, unique names. */

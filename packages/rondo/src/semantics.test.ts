@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { type SeriesHandle, Store } from './store.js';
+import { type SeriesHandle, Store } from './index.js';
 import { oneTier, removeDir, tempDir, throwsCode } from './test-fixtures/helpers.js';
 
 const SEC = 1000;

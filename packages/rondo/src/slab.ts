@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { RondoError } from './errors.js';
+import { corrupt, ioError, RondoError } from './errors.js';
 import { fnv1a64 } from './hash.js';
 import { native } from './native.js';
 import { nsToMs } from './timestamp.js';
@@ -51,10 +51,6 @@ export interface SlabIdentity {
   readonly intervalMs: number;
 }
 
-function corrupt(path: string, what: string): RondoError {
-  return new RondoError('ERR_RONDO_CORRUPT', `${path}: ${what}`);
-}
-
 function encodeHeader(id: SlabIdentity): Buffer {
   const b = Buffer.alloc(HEADER_BYTES);
   b.write(MAGIC, OFFSET.magic, 'latin1');
@@ -74,25 +70,19 @@ function encodeHeader(id: SlabIdentity): Buffer {
  * full disk fails here rather than as SIGBUS on a later write through the mapping; fsynced.
  */
 export function createSlab(path: string, id: SlabIdentity): void {
-  const fd = openSync(path, 'w');
+  const size = slabBytes(id.slots, id.capacity);
   try {
-    const size = slabBytes(id.slots, id.capacity);
-    ftruncateSync(fd, size);
+    const fd = openSync(path, 'w');
     try {
+      ftruncateSync(fd, size);
       native().allocate(fd, size);
-    } catch (cause) {
-      throw new RondoError(
-        'ERR_RONDO_IO',
-        `${path}: cannot allocate ${size} bytes: ${(cause as Error).message}`,
-        {
-          cause,
-        },
-      );
+      writeSync(fd, encodeHeader(id), 0, HEADER_BYTES, 0);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
     }
-    writeSync(fd, encodeHeader(id), 0, HEADER_BYTES, 0);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+  } catch (cause) {
+    throw ioError(path, `create the slab (${size} bytes)`, cause);
   }
 }
 
@@ -187,7 +177,7 @@ export class Slab {
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw corrupt(path, 'slab file is missing');
-      throw new RondoError('ERR_RONDO_IO', `${path}: cannot open: ${(cause as Error).message}`, { cause });
+      throw ioError(path, 'open', cause);
     }
     try {
       const st = fstatSync(fd);
@@ -202,7 +192,7 @@ export class Slab {
       try {
         buffer = native().map(fd, size, writable);
       } catch (cause) {
-        throw new RondoError('ERR_RONDO_IO', `${path}: cannot map: ${(cause as Error).message}`, { cause });
+        throw ioError(path, 'map', cause);
       }
       const slab = new Slab(path, id, buffer);
       try {

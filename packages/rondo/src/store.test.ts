@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Store, storeExists, writerActive } from './index.js';
 import type { SchemaConfig } from './schema.js';
-import { Store, storeExists, writerActive } from './store.js';
 import { oneTier, scratchDirs } from './test-fixtures/helpers.js';
 
 const T0 = 1_700_000_000_000;

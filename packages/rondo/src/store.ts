@@ -1,180 +1,33 @@
-import { mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { fsyncDir } from './atomic-file.js';
+import type {
+  MaintenanceOptions,
+  QueryOptions,
+  QueryResult,
+  SeriesHandle,
+  SeriesInfo,
+  StoreInfo,
+  StoreOptions,
+  StoreStats,
+} from './api.js';
 import { CursorLocks } from './cursors.js';
 import { type DrainBatch, type DrainOptions, drainStore } from './drain.js';
-import { type Duration, parseTimerDuration } from './duration.js';
-import { RondoError } from './errors.js';
+import { closed, invalidTimestamp, invalidValue, RondoError, readOnly } from './errors.js';
 import { type Labels, normalizeSeries, seriesKey } from './labels.js';
-import { acquireWriterLock, releaseWriterLock, writerActive, writerPid } from './lock.js';
-import { metadataExists, metadataPath, readMetadata, type SeriesRecord, writeMetadata } from './metadata.js';
+import { startMaintenanceTimer } from './maintenance.js';
+import { readMetadata, type SeriesRecord, writeMetadata } from './metadata.js';
+import { closeOpened, type OpenedStore, openStoreDir } from './open.js';
+import { storeInfo, storeStats } from './report.js';
 import { type Ring, S_END, S_START, S_WRITES } from './ring.js';
-import {
-  type Consolidation,
-  canonicalSchemaJson,
-  normalizeSchemas,
-  type Schema,
-  type SchemaConfig,
-  schemaHash,
-  schemaMatches,
-} from './schema.js';
-import { createSlab, HEADER_BYTES, Slab, type SlabIdentity, slabBytes } from './slab.js';
-import { TierSet } from './tiers.js';
+import { type Schema, schemaMatches } from './schema.js';
+import { T_TIME, type TierSet } from './tiers.js';
 import { MAX_TIMESTAMP_MS } from './timestamp.js';
+import { checkOptions, checkTier, checkTime } from './validate.js';
 
-/** A registered series, as returned by {@link Store.register}: a small integer, stable across reopen. */
-export type SeriesHandle = number;
-
-/** Options of {@link Store.open}. */
-export interface StoreOptions {
-  /** Schemas to create the store with, or to check an existing store against. */
-  schemas?: SchemaConfig[];
-  /** Open as a reader: no lock, no writes; any number of readers may run beside the writer. */
-  readOnly?: boolean;
-}
-
-/** Options of {@link Store.query}. */
-export interface QueryOptions {
-  /** Inclusive start, ms since the epoch; default: the oldest point kept. */
-  start?: number;
-  /** Exclusive end, ms since the epoch; default: after the newest point. */
-  end?: number;
-  /** Tier index (default 0), or 'auto' for the finest tier whose retention reaches `start`. */
-  tier?: number | 'auto';
-}
-
-/** The points of one series, oldest first. */
-export interface QueryResult {
-  /** Tier the points come from. */
-  tier: number;
-  /** Slot width of that tier, ms. */
-  interval: number;
-  /** True when the tier's retention reaches back to `start` (always true without a start). */
-  covered: boolean;
-  /** Aligned slot start times, ms. */
-  timestamps: Float64Array;
-  /** Values, one per timestamp. */
-  values: Float64Array;
-}
-
-/** A registered series, as listed by {@link Store.series}. */
-export interface SeriesInfo {
-  /** Handle to record and query with. */
-  handle: SeriesHandle;
-  /** Metric name. */
-  name: string;
-  /** Labels, sorted by key. */
-  labels: Record<string, string>;
-  /** Name of the schema that stores it. */
-  schema: string;
-}
-
-/** One tier in {@link StoreInfo}. */
-export interface TierInfo {
-  /** Tier index. */
-  index: number;
-  /** Slot width, ms. */
-  interval: number;
-  /** Retention, ms. */
-  retention: number;
-  /** Consolidation function (null on tier 0). */
-  consolidation: Consolidation | null;
-  /** Minimum known fraction for a window to be known. */
-  xff: number;
-  /** Ring size. */
-  slots: number;
-  /** Slots holding data now. */
-  slotsUsed: number;
-  /** Slab file size. */
-  bytes: number;
-  /** Slab file path. */
-  file: string;
-  /** Start of the oldest slot held, ms, or null when empty. */
-  oldest: number | null;
-  /** Start of the newest slot, ms, or null when empty. */
-  newest: number | null;
-}
-
-/** One schema in {@link StoreInfo}. */
-export interface SchemaInfo {
-  /** Schema name. */
-  name: string;
-  /** Labels a series must carry. */
-  match: Record<string, string>;
-  /** Series capacity. */
-  maxSeries: number;
-  /** Series registered. */
-  series: number;
-  /** Tiers, fine to coarse. */
-  tiers: TierInfo[];
-}
-
-/** What {@link Store.info} reports. */
-export interface StoreInfo {
-  /** Store directory. */
-  dir: string;
-  /** Whether this handle is a reader. */
-  readOnly: boolean;
-  /** Whether a writer holds the store now (this one included). */
-  writerActive: boolean;
-  /** Process id of the writer holding the store (this process for a writer), or null. */
-  writerPid: number | null;
-  /** Schemas in configuration order. */
-  schemas: SchemaInfo[];
-  /** Series registered in all schemas. */
-  seriesCount: number;
-  /** Bytes of all slab files and the metadata. */
-  totalBytes: number;
-}
-
-/** Counters since this Store was opened. */
-export interface StoreStats {
-  /** Points stored by record()/recordBatch(). */
-  recorded: number;
-  /** Late points dropped because their slot had left the retention window. */
-  droppedLate: number;
-  /** Consolidated windows written (by consolidate() and by the writer itself). */
-  windowsWritten: number;
-  /** Consolidations the writer ran because a slot was about to be reused unconsolidated. */
-  autoConsolidations: number;
-  /** Series registered by this handle. */
-  registered: number;
-}
-
-/** Options of {@link Store.startMaintenance}. */
-export interface MaintenanceOptions {
-  /** How often to consolidate; default '1s'. */
-  every?: Duration;
-  /** Called with an error thrown by a scheduled consolidation; default: process.emitWarning. */
-  onError?: (err: unknown) => void;
-}
-
-function slabPath(dir: string, schema: string, tier: number): string {
-  return join(dir, `${schema}.${tier}.slab`);
-}
-
-function identity(schema: Schema, hash: bigint, tier: number): SlabIdentity {
-  const t = schema.tiers[tier]!;
-  return {
-    schemaHash: hash,
-    tierIndex: tier,
-    slots: t.slots,
-    capacity: schema.maxSeries,
-    intervalMs: t.interval,
-  };
-}
-
-function describeMismatch(stored: readonly Schema[], given: readonly Schema[]): string | null {
-  if (stored.length !== given.length) {
-    return `the store has ${stored.length} schema(s) (${stored.map((s) => s.name).join(', ')}), the options give ${given.length}`;
-  }
-  for (let i = 0; i < stored.length; i++) {
-    if (canonicalSchemaJson(stored[i]!) !== canonicalSchemaJson(given[i]!)) {
-      return `schema ${i} differs: stored ${canonicalSchemaJson(stored[i]!)}, given ${canonicalSchemaJson(given[i]!)}`;
-    }
-  }
-  return null;
-}
+/** Exclusive upper bound of a timestamp: slot times are stored as u64 ns. */
+const TIME_END = MAX_TIMESTAMP_MS + 1;
+/** Index of the value record()'s slow path stores, in `Store.pending`. */
+const P_VALUE = 0;
+/** Index of the time record()'s slow path stores at, in `Store.pending`. */
+const P_TIME = 1;
 
 /**
  * A rondo store: a directory of fixed-size memory-mapped rings, one per (schema, tier).
@@ -186,7 +39,7 @@ export class Store {
   /** True for a reader. */
   readonly readOnly: boolean;
   private readonly schemas: readonly Schema[];
-  private readonly sets: TierSet[];
+  private readonly sets: readonly TierSet[];
   private readonly records: SeriesRecord[] = [];
   private readonly keys = new Map<string, SeriesHandle>();
   // Hot-path tables indexed by handle: the tier-0 column, its ring, and its tier set.
@@ -197,23 +50,17 @@ export class Store {
   private lockFd: number | null;
   private closed = false;
   private registered = 0;
-  private maintenance = new Set<() => void>();
-  /** record()'s slow path takes its value and time here: doubles passed as arguments would be boxed. */
-  private readonly slowIo = new Float64Array(2);
+  private readonly maintenance = new Set<() => void>();
+  /** record()'s slow path takes [P_VALUE] and [P_TIME] here: doubles passed as arguments would be boxed. */
+  private readonly pending = new Float64Array(2);
   private readonly cursorLocks = new CursorLocks();
 
-  private constructor(
-    dir: string,
-    readOnly: boolean,
-    schemas: Schema[],
-    slabs: Slab[][],
-    lockFd: number | null,
-  ) {
-    this.dir = dir;
-    this.readOnly = readOnly;
-    this.schemas = schemas;
-    this.lockFd = lockFd;
-    this.sets = schemas.map((s, i) => new TierSet(s, slabs[i]!, !readOnly));
+  private constructor(opened: OpenedStore) {
+    this.dir = opened.dir;
+    this.readOnly = opened.readOnly;
+    this.schemas = opened.schemas;
+    this.sets = opened.sets;
+    this.lockFd = opened.lockFd;
   }
 
   /**
@@ -222,99 +69,33 @@ export class Store {
    * with its stored schemas (ERR_RONDO_NOT_FOUND when there is none).
    */
   static open(dir: string, options: StoreOptions = {}): Store {
-    if (typeof dir !== 'string' || dir.length === 0) {
-      throw new RondoError('ERR_RONDO_CONFIG', 'Store.open: dir must be a non-empty path');
-    }
-    if (options === null || typeof options !== 'object') {
-      throw new RondoError('ERR_RONDO_CONFIG', 'Store.open: options must be an object');
-    }
-    const readOnly = options.readOnly === true;
-    const given = options.schemas === undefined ? undefined : normalizeSchemas(options.schemas, HEADER_BYTES);
-    if (readOnly || given === undefined) {
-      if (!metadataExists(dir)) {
-        throw new RondoError(
-          'ERR_RONDO_NOT_FOUND',
-          `no rondo store at ${dir}${given || readOnly ? '' : ' (pass schemas to create one)'}`,
-        );
-      }
-    }
-    if (!readOnly && given !== undefined) {
-      try {
-        mkdirSync(dir, { recursive: true });
-      } catch (cause) {
-        throw ioError(`${dir}: cannot create the store directory`, cause);
-      }
-    }
-    const lockFd = readOnly ? null : acquireWriterLock(dir);
+    const opened = openStoreDir(dir, options);
+    const store = new Store(opened);
     try {
-      let schemas: Schema[];
-      let series: SeriesRecord[] = [];
-      if (metadataExists(dir)) {
-        const meta = readMetadata(dir);
-        try {
-          schemas = normalizeSchemas(meta.schemas, HEADER_BYTES);
-        } catch (cause) {
-          throw new RondoError('ERR_RONDO_CORRUPT', `${metadataPath(dir)}: ${(cause as Error).message}`, {
-            cause,
-          });
-        }
-        if (given) {
-          const diff = describeMismatch(schemas, given);
-          if (diff) throw new RondoError('ERR_RONDO_SCHEMA_MISMATCH', `${dir}: ${diff}`);
-        }
-        series = meta.series;
-      } else {
-        schemas = given!;
-        createStore(dir, schemas);
-      }
-      const slabs: Slab[][] = [];
-      try {
-        for (const schema of schemas) {
-          const hash = schemaHash(schema);
-          slabs.push(
-            schema.tiers.map((_, k) =>
-              Slab.open(slabPath(dir, schema.name, k), identity(schema, hash, k), !readOnly),
-            ),
-          );
-        }
-      } catch (err) {
-        for (const list of slabs) for (const s of list) s.close();
-        throw err;
-      }
-      let store: Store;
-      try {
-        store = new Store(dir, readOnly, schemas, slabs, lockFd);
-        store.adopt(series);
-      } catch (err) {
-        for (const list of slabs) for (const s of list) s.close();
-        throw err;
-      }
-      if (!readOnly)
-        for (const set of store.sets) for (const ring of set.rings) ring.slab.setSeriesCount(set.columns);
-      return store;
+      store.adopt(opened.series);
     } catch (err) {
-      if (lockFd !== null) releaseWriterLock(lockFd);
+      closeOpened(opened.sets, opened.lockFd);
       throw err;
     }
+    if (!store.readOnly)
+      for (const set of store.sets) for (const ring of set.rings) ring.slab.setSeriesCount(set.columns);
+    return store;
   }
 
   /** Adds series records (from metadata) to the in-memory tables. */
   private adopt(series: readonly SeriesRecord[]): void {
     for (let h = this.records.length; h < series.length; h++) {
       const rec = series[h]!;
-      const index = this.schemas.findIndex((s) => s.name === rec.schema);
-      const set = this.sets[index]!;
-      if (rec.column >= set.schema.maxSeries) {
-        throw new RondoError(
-          'ERR_RONDO_CORRUPT',
-          `${metadataPath(this.dir)}: series ${h} has column ${rec.column} beyond the capacity`,
-        );
-      }
+      const set = this.setNamed(rec.schema);
       this.records.push(rec);
       this.keys.set(seriesKey(rec.name, rec.labels), h);
       set.columns = Math.max(set.columns, rec.column + 1);
       if (!this.readOnly) this.bindHandle(h, set, rec.column);
     }
+  }
+
+  private setNamed(schema: string): TierSet {
+    return this.sets[this.schemas.findIndex((s) => s.name === schema)]!;
   }
 
   private bindHandle(h: SeriesHandle, set: TierSet, column: number): void {
@@ -332,13 +113,12 @@ export class Store {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new RondoError('ERR_RONDO_CLOSED', `store ${this.dir} is closed`);
+    if (this.closed) throw closed(this.dir);
   }
 
   private checkWritable(what: string): void {
     this.checkOpen();
-    if (this.readOnly)
-      throw new RondoError('ERR_RONDO_READ_ONLY', `${what}: store ${this.dir} is open read-only`);
+    if (this.readOnly) throw readOnly(what, this.dir);
   }
 
   /**
@@ -348,17 +128,9 @@ export class Store {
   register(name: string, labels: Labels = {}): SeriesHandle {
     this.checkWritable('register');
     const norm = normalizeSeries(name, labels);
-    const key = seriesKey(norm.name, norm.labels);
-    const existing = this.keys.get(key);
+    const existing = this.keys.get(seriesKey(norm.name, norm.labels));
     if (existing !== undefined) return existing;
-    const index = this.schemas.findIndex((s) => schemaMatches(s, norm.labels));
-    if (index < 0) {
-      throw new RondoError(
-        'ERR_RONDO_NO_MATCHING_SCHEMA',
-        `no schema matches ${name} ${JSON.stringify(norm.labels)} (schemas: ${this.schemas.map((s) => `${s.name} ${JSON.stringify(s.match)}`).join(', ')})`,
-      );
-    }
-    const set = this.sets[index]!;
+    const set = this.route(name, norm.labels);
     if (set.columns >= set.schema.maxSeries) {
       throw new RondoError(
         'ERR_RONDO_MAX_SERIES',
@@ -373,26 +145,30 @@ export class Store {
     };
     // The column must be empty before the series exists: rings clear only registered columns.
     set.clearColumn(rec.column);
-    try {
-      writeMetadata(this.dir, this.schemas, [...this.records, rec]);
-    } catch (cause) {
-      throw new RondoError(
-        'ERR_RONDO_IO',
-        `register ${name}: cannot write the metadata: ${(cause as Error).message}`,
-        {
-          cause,
-        },
-      );
-    }
+    writeMetadata(this.dir, this.schemas, [...this.records, rec]);
     this.adopt([...this.records, rec]);
     for (const ring of set.rings) ring.slab.setSeriesCount(set.columns);
     this.registered++;
     return this.records.length - 1;
   }
 
+  /** The tier set of the first schema whose `match` the labels satisfy. */
+  private route(name: string, labels: Labels): TierSet {
+    const index = this.schemas.findIndex((s) => schemaMatches(s, labels));
+    if (index < 0) {
+      const list = this.schemas.map((s) => `${s.name} ${JSON.stringify(s.match)}`).join(', ');
+      throw new RondoError(
+        'ERR_RONDO_NO_MATCHING_SCHEMA',
+        `no schema matches ${name} ${JSON.stringify(labels)} (schemas: ${list})`,
+      );
+    }
+    return this.sets[index]!;
+  }
+
   /**
    * Records `value` for the series at `timestamp` (ms; default Date.now()). NaN records "no value".
-   * Allocation-free and syscall-free; a point too old for the ring is dropped and counted.
+   * Syscall-free, and allocation-free when given a timestamp (Date.now() itself allocates);
+   * a point too old for the ring is dropped and counted.
    */
   record(handle: SeriesHandle, value: number, timestamp?: number): void {
     const col = this.cols[handle];
@@ -408,21 +184,25 @@ export class Store {
       return;
     }
     if (typeof t !== 'number') throw invalidTimestamp(t);
-    this.slowIo[0] = value;
-    this.slowIo[1] = t;
+    this.pending[P_VALUE] = value;
+    this.pending[P_TIME] = t;
     this.recordSlow(handle);
   }
 
   /** A point outside the current slot: advance the ring, open a late slot, or drop it. */
   private recordSlow(handle: SeriesHandle): void {
     const set = this.handleSets[handle]!;
-    const t = this.slowIo[1]!;
-    if (!(t >= set.minTime && t < TIME_END)) throw invalidTimestamp(t, set);
-    set.io[0] = t;
+    const t = this.pending[P_TIME]!;
+    if (!(t >= set.minTime && t < TIME_END)) throw this.timestampError(t, set);
+    set.state[T_TIME] = t;
     const pos = set.writePosition();
     if (pos < 0) return;
-    this.cols[handle]![pos] = this.slowIo[0]!;
+    this.cols[handle]![pos] = this.pending[P_VALUE]!;
     this.rings[handle]!.state[S_WRITES]!++;
+  }
+
+  private timestampError(t: unknown, set: TierSet): RondoError {
+    return invalidTimestamp(t, { minTime: set.minTime, end: TIME_END, schema: set.schema.name });
   }
 
   /** Records `values[i]` for `handles[i]`, all at one timestamp (default Date.now()). Validates all first. */
@@ -442,7 +222,7 @@ export class Store {
       if (this.cols[h] === undefined || typeof h !== 'number') throw this.handleError(h);
       // Per handle: schemas differ in their first valid time, and nothing may be written on failure.
       const set = this.handleSets[h]!;
-      if (typeof t !== 'number' || !(t >= set.minTime && t < TIME_END)) throw invalidTimestamp(t, set);
+      if (typeof t !== 'number' || !(t >= set.minTime && t < TIME_END)) throw this.timestampError(t, set);
       const v = values[i]!;
       if (typeof v !== 'number' || (v - v !== 0 && !Number.isNaN(v))) throw invalidValue(v);
     }
@@ -450,16 +230,16 @@ export class Store {
   }
 
   private handleError(handle: unknown): RondoError {
-    if (this.closed) return new RondoError('ERR_RONDO_CLOSED', `store ${this.dir} is closed`);
-    if (this.readOnly)
-      return new RondoError('ERR_RONDO_READ_ONLY', `record: store ${this.dir} is open read-only`);
+    if (this.closed) return closed(this.dir);
+    if (this.readOnly) return readOnly('record', this.dir);
     return new RondoError(
       'ERR_RONDO_INVALID_HANDLE',
       `${String(handle)} is not a series handle of this store`,
     );
   }
 
-  private setOf(handle: SeriesHandle): { set: TierSet; column: number } {
+  /** The record of a handle, for reads (readers look for series registered since). */
+  private recordOf(handle: SeriesHandle): SeriesRecord {
     this.checkOpen();
     if (!Number.isInteger(handle) || handle < 0 || handle >= this.records.length) this.refresh();
     const rec = Number.isInteger(handle) && handle >= 0 ? this.records[handle] : undefined;
@@ -469,56 +249,29 @@ export class Store {
         `${String(handle)} is not a series handle of this store`,
       );
     }
-    return { set: this.sets[this.schemas.findIndex((s) => s.name === rec.schema)]!, column: rec.column };
+    return rec;
   }
 
   /** The points of a series in `start ≤ t < end`, ascending, from one tier. */
   query(handle: SeriesHandle, options: QueryOptions = {}): QueryResult {
-    const { set, column } = this.setOf(handle);
-    if (options === null || typeof options !== 'object') {
-      throw new RondoError(
-        'ERR_RONDO_INVALID_ARGUMENT',
-        'query: options must be an object like { start, end, tier }',
-      );
-    }
-    const { start, end } = options;
-    for (const [name, v] of [
-      ['start', start],
-      ['end', end],
-    ] as const) {
-      if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) {
-        throw new RondoError(
-          'ERR_RONDO_INVALID_RANGE',
-          `query: ${name} must be a finite number of ms, got ${String(v)}`,
-        );
-      }
-    }
+    const rec = this.recordOf(handle);
+    const set = this.setNamed(rec.schema);
+    checkOptions('query', options, ['start', 'end', 'tier']);
+    const start = checkTime('query', 'start', options.start);
+    const end = checkTime('query', 'end', options.end);
     if (start !== undefined && end !== undefined && start > end) {
       throw new RondoError('ERR_RONDO_INVALID_RANGE', `query: start (${start}) is after end (${end})`);
     }
-    const tierOpt = options.tier ?? 0;
-    let tier: number;
-    let covered: boolean;
-    if (tierOpt === 'auto') {
-      ({ tier, covered } = set.autoTier(start ?? Number.NEGATIVE_INFINITY, this.readOnly));
-      if (start === undefined) covered = true;
-    } else {
-      if (!Number.isInteger(tierOpt) || tierOpt < 0 || tierOpt >= set.rings.length) {
-        throw new RondoError(
-          'ERR_RONDO_INVALID_TIER',
-          `query: tier ${JSON.stringify(tierOpt)} does not exist (schema ${set.schema.name} has tiers 0..${set.rings.length - 1} and 'auto')`,
-        );
-      }
-      tier = tierOpt;
-      covered = true;
-    }
+    const want = options.tier ?? 0;
+    const auto = want === 'auto' ? set.autoTier(start ?? Number.NEGATIVE_INFINITY) : null;
+    const have = `schema ${set.schema.name} has tiers 0..${set.rings.length - 1} and 'auto'`;
+    const tier = auto?.tier ?? checkTier('query', want, (t) => t < set.rings.length, have);
     const ring = set.rings[tier]!;
-    const newest = this.readOnly ? ring.refreshNewest() : ring.newest;
-    if (tierOpt !== 'auto' && start !== undefined)
-      covered = (newest - ring.slots + 1) * ring.intervalMs <= start;
+    const newest = ring.currentNewest();
+    const covered = start === undefined || (auto?.covered ?? ring.covers(newest, start));
     const from = start === undefined ? 0 : Math.ceil(start / ring.intervalMs);
     const to = end === undefined ? newest : Math.ceil(end / ring.intervalMs) - 1;
-    const points = ring.read(column, from, to, newest, this.readOnly);
+    const points = ring.read(rec.column, from, to, newest);
     return { tier, interval: ring.intervalMs, covered, timestamps: points.timestamps, values: points.values };
   }
 
@@ -546,50 +299,12 @@ export class Store {
   info(): StoreInfo {
     this.checkOpen();
     this.refresh();
-    let totalBytes: number;
-    try {
-      totalBytes = statSync(metadataPath(this.dir)).size;
-    } catch (cause) {
-      throw ioError(`${metadataPath(this.dir)}: cannot stat`, cause);
-    }
-    const schemas = this.sets.map((set): SchemaInfo => {
-      const { schema } = set;
-      return {
-        name: schema.name,
-        match: { ...schema.match },
-        maxSeries: schema.maxSeries,
-        series: set.columns,
-        tiers: set.rings.map((ring, index): TierInfo => {
-          const t = schema.tiers[index]!;
-          const newest = this.readOnly ? ring.refreshNewest() : ring.newest;
-          const span = ring.span(newest);
-          const bytes = slabBytes(t.slots, schema.maxSeries);
-          totalBytes += bytes;
-          return {
-            index,
-            interval: t.interval,
-            retention: t.retention,
-            consolidation: t.consolidation,
-            xff: t.xff,
-            slots: t.slots,
-            slotsUsed: span.used,
-            bytes,
-            file: ring.slab.path,
-            oldest: span.oldest,
-            newest: span.newest,
-          };
-        }),
-      };
-    });
-    return {
+    return storeInfo({
       dir: this.dir,
       readOnly: this.readOnly,
-      writerActive: !this.readOnly || writerActive(this.dir),
-      writerPid: this.readOnly ? writerPid(this.dir) : process.pid,
-      schemas,
+      sets: this.sets,
       seriesCount: this.records.length,
-      totalBytes,
-    };
+    });
   }
 
   /**
@@ -600,13 +315,7 @@ export class Store {
     this.checkOpen();
     this.refresh();
     return drainStore(
-      {
-        dir: this.dir,
-        readOnly: this.readOnly,
-        sets: this.sets,
-        records: this.records,
-        locks: this.cursorLocks,
-      },
+      { dir: this.dir, sets: this.sets, records: this.records, locks: this.cursorLocks },
       name,
       options,
     );
@@ -620,9 +329,7 @@ export class Store {
    */
   newestEnd(tier = 0, schemas?: readonly string[]): number | null {
     this.checkOpen();
-    if (!Number.isInteger(tier) || tier < 0 || !this.sets.some((set) => tier < set.rings.length)) {
-      throw new RondoError('ERR_RONDO_INVALID_TIER', `newestEnd: no schema has tier ${JSON.stringify(tier)}`);
-    }
+    checkTier('newestEnd', tier, (t) => this.sets.some((set) => t < set.rings.length), 'no schema has it');
     for (const name of schemas ?? []) {
       if (!this.schemas.some((s) => s.name === name))
         throw new RondoError(
@@ -634,7 +341,7 @@ export class Store {
     for (const set of this.sets) {
       const ring = set.rings[tier];
       if (ring === undefined || (schemas !== undefined && !schemas.includes(set.schema.name))) continue;
-      const newest = this.readOnly ? ring.refreshNewest() : ring.newest;
+      const newest = ring.currentNewest();
       if (newest !== 0) end = Math.max(end ?? 0, (newest + 1) * ring.intervalMs);
     }
     return end;
@@ -643,17 +350,7 @@ export class Store {
   /** Counters since open. */
   stats(): StoreStats {
     this.checkOpen();
-    let recorded = 0;
-    let droppedLate = 0;
-    let windowsWritten = 0;
-    let autoConsolidations = 0;
-    for (const set of this.sets) {
-      recorded += set.rings[0]!.writes;
-      droppedLate += set.counters.droppedLate;
-      windowsWritten += set.counters.windowsWritten;
-      autoConsolidations += set.counters.autoConsolidations;
-    }
-    return { recorded, droppedLate, windowsWritten, autoConsolidations, registered: this.registered };
+    return storeStats(this.sets, this.registered);
   }
 
   /**
@@ -670,28 +367,7 @@ export class Store {
   /** Runs consolidate() on an unreferenced timer (it never keeps the process alive); returns stop(). */
   startMaintenance(options: MaintenanceOptions = {}): () => void {
     this.checkWritable('startMaintenance');
-    if (options === null || typeof options !== 'object') {
-      throw new RondoError(
-        'ERR_RONDO_INVALID_ARGUMENT',
-        "startMaintenance: options must be an object like { every: '1s' }",
-      );
-    }
-    const every = parseTimerDuration(options.every ?? '1s', 'startMaintenance every');
-    const onError = options.onError ?? ((err: unknown) => process.emitWarning(err as Error));
-    const timer = setInterval(() => {
-      try {
-        this.consolidate();
-      } catch (err) {
-        onError(err);
-      }
-    }, every);
-    timer.unref();
-    const stop = (): void => {
-      clearInterval(timer);
-      this.maintenance.delete(stop);
-    };
-    this.maintenance.add(stop);
-    return stop;
+    return startMaintenanceTimer(() => this.consolidate(), options, this.maintenance);
   }
 
   /** msync every slab: durable against power loss, not only a process crash. */
@@ -710,11 +386,8 @@ export class Store {
     this.cols = [];
     this.rings = [];
     this.handleSets = [];
-    for (const set of this.sets) for (const ring of set.rings) ring.slab.close();
-    if (this.lockFd !== null) {
-      releaseWriterLock(this.lockFd);
-      this.lockFd = null;
-    }
+    closeOpened(this.sets, this.lockFd);
+    this.lockFd = null;
   }
 
   /** True after close(). */
@@ -727,58 +400,3 @@ export class Store {
     return this.schemas;
   }
 }
-
-/** Wraps a file-system error as ERR_RONDO_IO; a RondoError passes through unchanged. */
-function ioError(what: string, cause: unknown): RondoError {
-  if (cause instanceof RondoError) return cause;
-  return new RondoError('ERR_RONDO_IO', `${what}: ${(cause as Error).message}`, { cause });
-}
-
-/** Creates the slabs, then the metadata: until `rondo.json` exists, the directory is not a store. */
-function createStore(dir: string, schemas: readonly Schema[]): void {
-  try {
-    for (const schema of schemas) {
-      const hash = schemaHash(schema);
-      schema.tiers.forEach((_, k) => {
-        createSlab(slabPath(dir, schema.name, k), identity(schema, hash, k));
-      });
-    }
-    fsyncDir(dir);
-    writeMetadata(dir, schemas, []);
-  } catch (cause) {
-    throw ioError(`${dir}: cannot create the store`, cause);
-  }
-}
-
-function invalidValue(value: unknown): RondoError {
-  return new RondoError(
-    'ERR_RONDO_INVALID_VALUE',
-    `value must be a finite number or NaN, got ${typeof value === 'number' ? String(value) : typeof value}`,
-  );
-}
-
-/** Exclusive upper bound of a timestamp: slot times are stored as u64 ns. */
-const TIME_END = MAX_TIMESTAMP_MS + 1;
-
-function invalidTimestamp(t: unknown, set?: TierSet): RondoError {
-  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0 || set === undefined) {
-    return new RondoError(
-      'ERR_RONDO_INVALID_TIMESTAMP',
-      `timestamp must be a finite number of ms > 0, got ${String(t)}`,
-    );
-  }
-  if (t >= TIME_END) {
-    return new RondoError(
-      'ERR_RONDO_INVALID_TIMESTAMP',
-      `timestamp ${t} is after ${MAX_TIMESTAMP_MS} ms (year 2554), the last time a slab can store (u64 ns)`,
-    );
-  }
-  return new RondoError(
-    'ERR_RONDO_INVALID_TIMESTAMP',
-    `timestamp ${t} is before the first slot of schema ${set.schema.name} (${set.minTime} ms: slot 0 means "never written")`,
-  );
-}
-
-/** Re-exported for the CLI: whether a writer holds the store in `dir`. */
-/** Whether `dir` holds a store (its `rondo.json` exists). */
-export { metadataExists as storeExists, writerActive, writerPid };

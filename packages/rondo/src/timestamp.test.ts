@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { MAX_TIMESTAMP_MS, nsHigh, nsLow, nsToMs } from './timestamp.js';
+import { MAX_TIMESTAMP_MS, nsHigh, nsLow, nsToMs, SlotWords, W_HI, W_LO } from './timestamp.js';
 
 const MASK32 = 0xffff_ffffn;
 
@@ -99,4 +99,29 @@ test('nsToMs decodes any u64 exactly, and NaN when it is not a whole ms', () => 
   ] as const) {
     check(low, high);
   }
+});
+
+test('SlotWords steps the words of consecutive slots exactly, across 2^32 carries and the u64 end', () => {
+  const walk = (intervalMs: number, firstSlot: number, steps: number): void => {
+    const sw = new SlotWords(intervalMs);
+    sw.ms[0] = firstSlot * intervalMs;
+    sw.seek();
+    for (let i = 0; i <= steps; i++) {
+      const ref = reference((firstSlot + i) * intervalMs);
+      assert.equal(sw.words[W_LO]! >>> 0, ref.low, `low of slot ${firstSlot + i} × ${intervalMs} ms`);
+      assert.equal(sw.words[W_HI]! >>> 0, ref.high, `high of slot ${firstSlot + i} × ${intervalMs} ms`);
+      sw.next();
+    }
+  };
+  const interval = fc.constantFrom(1, 7, 250, 1000, 10_000, 60_000, 86_400_000, 604_800_000);
+  fc.assert(
+    fc.property(interval, fc.double({ min: 0, max: 1, noNaN: true }), (ms, where) => {
+      const lastSlot = Math.floor(MAX_TIMESTAMP_MS / ms);
+      walk(ms, Math.max(1, Math.floor(where * (lastSlot - 50))), 50);
+    }),
+    { seed: 6, numRuns: 2000 },
+  );
+  // 4295 ms steps carry into the high word on every slot; the last slots end at the u64 limit.
+  walk(4295, 1, 2000);
+  walk(1, Math.floor(MAX_TIMESTAMP_MS) - 100, 100);
 });

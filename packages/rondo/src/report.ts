@@ -1,0 +1,84 @@
+// What a Store reports about itself: info() (schemas, tiers, disk) and stats() (counters).
+import { statSync } from 'node:fs';
+import type { SchemaInfo, StoreInfo, StoreStats, TierInfo } from './api.js';
+import { ioError } from './errors.js';
+import { metadataPath } from './layout.js';
+import { writerActive, writerPid } from './lock.js';
+import { slabBytes } from './slab.js';
+import type { TierSet } from './tiers.js';
+
+/** What {@link storeInfo} reads from a Store. */
+export interface ReportSource {
+  /** Store directory. */
+  dir: string;
+  /** Whether the Store is a reader. */
+  readOnly: boolean;
+  /** Tier sets in schema order. */
+  sets: readonly TierSet[];
+  /** Series registered (readers: as far as they know). */
+  seriesCount: number;
+}
+
+/** Schemas, tiers (slots, bytes, oldest and newest point), series count and bytes on disk. */
+export function storeInfo(src: ReportSource): StoreInfo {
+  const meta = metadataPath(src.dir);
+  let totalBytes: number;
+  try {
+    totalBytes = statSync(meta).size;
+  } catch (cause) {
+    throw ioError(meta, 'stat', cause);
+  }
+  const schemas = src.sets.map((set) => schemaInfo(set));
+  for (const s of schemas) for (const t of s.tiers) totalBytes += t.bytes;
+  return {
+    dir: src.dir,
+    readOnly: src.readOnly,
+    writerActive: !src.readOnly || writerActive(src.dir),
+    writerPid: src.readOnly ? writerPid(src.dir) : process.pid,
+    schemas,
+    seriesCount: src.seriesCount,
+    totalBytes,
+  };
+}
+
+function schemaInfo(set: TierSet): SchemaInfo {
+  const { schema } = set;
+  return {
+    name: schema.name,
+    match: { ...schema.match },
+    maxSeries: schema.maxSeries,
+    series: set.columns,
+    tiers: set.rings.map((ring, index): TierInfo => {
+      const t = schema.tiers[index]!;
+      const span = ring.span(ring.currentNewest());
+      return {
+        index,
+        interval: t.interval,
+        retention: t.retention,
+        consolidation: t.consolidation,
+        xff: t.xff,
+        slots: t.slots,
+        slotsUsed: span.used,
+        bytes: slabBytes(t.slots, schema.maxSeries),
+        file: ring.slab.path,
+        oldest: span.oldest,
+        newest: span.newest,
+      };
+    }),
+  };
+}
+
+/** Counters since open, summed over the schemas. */
+export function storeStats(sets: readonly TierSet[], registered: number): StoreStats {
+  let recorded = 0;
+  let droppedLate = 0;
+  let windowsWritten = 0;
+  let autoConsolidations = 0;
+  for (const set of sets) {
+    recorded += set.rings[0]!.writes;
+    droppedLate += set.counters.droppedLate;
+    windowsWritten += set.counters.windowsWritten;
+    autoConsolidations += set.counters.autoConsolidations;
+  }
+  return { recorded, droppedLate, windowsWritten, autoConsolidations, registered };
+}
