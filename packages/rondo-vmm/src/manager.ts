@@ -14,9 +14,9 @@ import { type Guest, loadGuest } from './guest/build.js';
 import { MAX_LIFETIME_MS, MIN_LIFETIME_MS } from './guest/plan.js';
 import { MAX_VCPUS, ManagerRecorder, type RecordTime, VmRecorder, vmmSchema } from './metrics.js';
 import { type AccelChoice, type AccelDecision, chooseAccel } from './qemu/accel.js';
-import { hostTscKhz, type Machine } from './qemu/command.js';
+import { findQemu, hostTscKhz, type Machine } from './qemu/command.js';
 import { openFds, sampleProcess, threadCpuSeconds } from './qemu/host-stats.js';
-import { findQemu } from './qemu/process.js';
+
 import { startRounds } from './rounds.js';
 import { Vm, type VmConfig, type VmResult } from './vm.js';
 
@@ -260,7 +260,7 @@ class Fleet {
       runDir: this.runDir,
       bootTimeoutMs: this.o.bootTimeoutMs,
       graceMs: this.o.graceMs,
-      tscKhz: this.accel.accel === 'tcg' ? this.tscKhz : null,
+      tscKhz: this.tscKhz,
       kernelArgs: this.o.kernelArgs ?? [],
     };
     let recorder: VmRecorder;

@@ -207,7 +207,9 @@ test(
     assert.match(a.lines.join('\n'), /vm-1 failed after .*ERR_VMM_INTERRUPTED/);
 
     // Its run directory (sockets, disk) cannot be removed by a killed manager: keep it in scratch.
-  const b = new Child(BIN, [...args, '--store', join(scratch(), 'b')], { env: { ...process.env, TMPDIR: scratch() } });
+    const b = new Child(BIN, [...args, '--store', join(scratch(), 'b')], {
+      env: { ...process.env, TMPDIR: scratch() },
+    });
     const pidB = Number(/pid (\d+)/.exec(await b.waitFor('vm-1 started', 30_000))![1]);
     await b.kill('SIGKILL');
     for (let i = 0; i < 100 && processExists(pidB); i++) await sleep(50);

@@ -9,12 +9,12 @@ import { closeSync, ftruncateSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { constants } from 'node:os';
 import { join } from 'node:path';
+import { spawnGuarded } from './children.js';
 import { VmmError } from './errors.js';
 import type { Guest } from './guest/build.js';
 import { encodePlan, planWorkload } from './guest/plan.js';
 import { type GuestMessage, LineParser, pollLine } from './guest/protocol.js';
 import { type Accel, type Machine, qemuArgs } from './qemu/command.js';
-import { spawnQemu } from './qemu/process.js';
 import { type BlockStats, parseBlockStats, parseCpuThreads, QmpClient } from './qemu/qmp.js';
 
 /** How one VM is run. */
@@ -38,7 +38,7 @@ export interface VmConfig {
   bootTimeoutMs: number;
   /** How long past its lifetime (after hello) the guest may take to power off. */
   graceMs: number;
-  /** tsc_early_khz for the guest kernel, or null. */
+  /** The host's TSC rate in kHz for a TCG guest (tsc_early_khz), or null when unknown. */
   tscKhz: number | null;
   /** Extra kernel arguments (e.g. the guest's fault injection `rondo.hang=1` in tests). */
   kernelArgs?: readonly string[];
@@ -206,7 +206,7 @@ export class Vm {
       ...files,
       tscKhz: c.tscKhz,
     });
-    const child = spawnQemu(c.qemu, args);
+    const child = spawnGuarded(c.qemu, args);
     this.child = child;
     this.pid = child.pid ?? null;
     this.state = 'booting';

@@ -5,10 +5,10 @@
  * `rondo-probe-ok` and power off at once, and waits a few seconds for that line.
  */
 import { accessSync, constants } from 'node:fs';
+import { spawnGuarded } from '../children.js';
 import { VmmError } from '../errors.js';
 import type { Guest } from '../guest/build.js';
 import { type Accel, kernelCommandLine, type Machine } from './command.js';
-import { spawnQemu } from './process.js';
 
 /** What the user asked for. */
 export type AccelChoice = Accel | 'auto';
@@ -35,14 +35,14 @@ export function probeKvm(
   } catch (err) {
     return Promise.resolve(`/dev/kvm is not usable: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  const append = kernelCommandLine(machine, null, ['rondo.probe=1']);
+  const append = kernelCommandLine(machine, 'kvm', null, ['rondo.probe=1']);
   const args = [
     ...['-M', machine, '-accel', 'kvm', '-cpu', 'host', '-m', '128', '-smp', '1'],
     ...['-nographic', '-nodefaults', '-no-reboot', '-no-user-config', '-serial', 'stdio'],
     ...['-kernel', guest.kernel, '-initrd', guest.initrd, '-append', append],
   ];
   return new Promise((resolve) => {
-    const child = spawnQemu(qemu, args);
+    const child = spawnGuarded(qemu, args);
     let out = '';
     let err = '';
     let verdict: string | null | undefined;

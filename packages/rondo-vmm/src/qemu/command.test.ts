@@ -21,13 +21,13 @@ function after(args: string[], flag: string): string[] {
   return args.flatMap((a, i) => (a === flag ? [args[i + 1]!] : []));
 }
 
-test('microvm: virtio-mmio devices, reboot=t, tsc_early_khz, both sockets as clients', () => {
+test('microvm: virtio-mmio devices, reboot=t, the TSC settings, both sockets as clients', () => {
   const args = qemuArgs(base);
   assert.deepEqual(after(args, '-M'), ['microvm']);
   assert.deepEqual(after(args, '-accel'), ['tcg']);
   assert.equal(args.includes('-cpu'), false, 'TCG uses its default CPU model');
   assert.deepEqual(after(args, '-append'), [
-    'console=ttyS0 quiet panic=-1 reboot=t pci=off tsc_early_khz=2445424 rondo.vm=vm-1',
+    'console=ttyS0 quiet panic=-1 reboot=t pci=off tsc_early_khz=2445424 tsc=reliable rondo.vm=vm-1',
   ]);
   assert.deepEqual(after(args, '-chardev'), [
     'socket,id=qmp,path=/run/x/qmp.sock,server=off',
@@ -43,7 +43,7 @@ test('microvm: virtio-mmio devices, reboot=t, tsc_early_khz, both sockets as cli
 });
 
 test('pc with KVM: PCI devices, the host CPU, no disk', () => {
-  const args = qemuArgs({ ...base, machine: 'pc', accel: 'kvm', disk: null, tscKhz: null, vcpus: 2 });
+  const args = qemuArgs({ ...base, machine: 'pc', accel: 'kvm', disk: null, vcpus: 2 });
   assert.deepEqual(after(args, '-cpu'), ['host']);
   assert.deepEqual(after(args, '-smp'), ['2']);
   assert.deepEqual(after(args, '-device'), [
@@ -60,11 +60,12 @@ test('commas in paths are doubled, as QEMU option lists require', () => {
   assert.equal(after(args, '-chardev')[0], 'socket,id=qmp,path=/tmp/a,,b/q,server=off');
 });
 
-test('kernel command line for the accelerator probe', () => {
+test('kernel command line of the KVM probe, and of TCG without a known TSC rate', () => {
   assert.equal(
-    kernelCommandLine('microvm', null, ['rondo.probe=1']),
+    kernelCommandLine('microvm', 'kvm', null, ['rondo.probe=1']),
     'console=ttyS0 quiet panic=-1 reboot=t pci=off rondo.probe=1',
   );
+  assert.equal(kernelCommandLine('pc', 'tcg', null, []), 'console=ttyS0 quiet panic=-1 tsc=reliable');
 });
 
 test('tsc_early_khz comes from the first "cpu MHz" of /proc/cpuinfo', () => {

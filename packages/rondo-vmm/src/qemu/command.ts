@@ -4,6 +4,8 @@
  * QMP on one, the guest's virtio-serial port `rondo.metrics` on the other.
  */
 import { readFileSync } from 'node:fs';
+import { which } from '../children.js';
+import { VmmError } from '../errors.js';
 
 /** Accelerators: KVM when it can boot a guest here, otherwise QEMU's TCG. */
 export type Accel = 'kvm' | 'tcg';
@@ -27,8 +29,22 @@ export interface QemuConfig {
   serialSocket: string;
   /** A raw disk image to attach as virtio-blk, or null. */
   disk: string | null;
-  /** tsc_early_khz for the guest kernel (see {@link hostTscKhz}), or null to leave it out. */
+  /** The host's TSC rate for a TCG guest's tsc_early_khz (see {@link hostTscKhz}), or null when unknown. */
   tscKhz: number | null;
+}
+
+/** The QEMU binary for x86-64 guests. */
+export const DEFAULT_QEMU = 'qemu-system-x86_64';
+
+/** The QEMU binary to run; ERR_VMM_QEMU_MISSING naming the package when it is not installed. */
+export function findQemu(binary = DEFAULT_QEMU): string {
+  const found = which(binary);
+  if (found === null)
+    throw new VmmError(
+      'ERR_VMM_QEMU_MISSING',
+      `${binary} is not installed (or not on the PATH) — apt-get install -y qemu-system-x86`,
+    );
+  return found;
 }
 
 /** Name of the guest's virtio-serial port. */
@@ -53,12 +69,27 @@ export function hostTscKhz(cpuinfo?: string): number | null {
   return Number.isFinite(khz) && khz > 0 ? khz : null;
 }
 
-/** The kernel command line: console on the first serial port, no reboot on panic, then `extra`. */
-export function kernelCommandLine(machine: Machine, tscKhz: number | null, extra: readonly string[]): string {
+/**
+ * The kernel command line: console on the first serial port, no reboot on panic, under TCG the
+ * TSC settings, then `extra`.
+ */
+export function kernelCommandLine(
+  machine: Machine,
+  accel: Accel,
+  tscKhz: number | null,
+  extra: readonly string[],
+): string {
   const args = ['console=ttyS0', 'quiet', 'panic=-1'];
   // microvm has no PCI and resets through the keyboard controller's triple fault (reboot=t).
   if (machine === 'microvm') args.push('reboot=t', 'pci=off');
-  if (tscKhz !== null) args.push(`tsc_early_khz=${tscKhz}`);
+  if (accel === 'tcg') {
+    // For several TCG guests at once: without tsc_early_khz a guest can hang calibrating its
+    // TSC against the PIT; without tsc=reliable the clocksource watchdog, comparing the TSC with
+    // timer ticks that arrive late while vCPUs wait for a host core, marks the TSC unstable and
+    // falls back to jiffies, and the guest's clock (and its workload) slows down by up to half.
+    if (tscKhz !== null) args.push(`tsc_early_khz=${tscKhz}`);
+    args.push('tsc=reliable');
+  }
   return [...args, ...extra].join(' ');
 }
 
@@ -83,7 +114,7 @@ export function qemuArgs(config: QemuConfig): string[] {
       '-initrd',
       config.initrd,
       '-append',
-      kernelCommandLine(config.machine, config.tscKhz, config.kernelArgs),
+      kernelCommandLine(config.machine, config.accel, config.tscKhz, config.kernelArgs),
     ],
     ...[
       '-chardev',

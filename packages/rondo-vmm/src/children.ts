@@ -1,15 +1,12 @@
 /**
- * Spawning QEMU so that no QEMU outlives the manager: every process is tracked and killed on
- * exit (normal, error or signal), and where util-linux's `setpriv` exists QEMU is started with
- * a parent-death signal, so even a manager killed with SIGKILL takes its VMs with it.
+ * Spawning QEMU (and, for compare, Prometheus) so that no child outlives the manager: every
+ * process is tracked and killed on exit (normal, error or signal), and where util-linux's
+ * `setpriv` exists it is started with a parent-death signal, so even a manager killed with
+ * SIGKILL takes its VMs with it.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { VmmError } from '../errors.js';
-
-/** The QEMU binary for x86-64 guests. */
-export const DEFAULT_QEMU = 'qemu-system-x86_64';
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -31,17 +28,6 @@ export function which(command: string, path = process.env['PATH'] ?? ''): string
   return null;
 }
 
-/** The QEMU binary to run; ERR_VMM_QEMU_MISSING naming the package when it is not installed. */
-export function findQemu(binary = DEFAULT_QEMU): string {
-  const found = which(binary);
-  if (found === null)
-    throw new VmmError(
-      'ERR_VMM_QEMU_MISSING',
-      `${binary} is not installed (or not on the PATH) — apt-get install -y qemu-system-x86`,
-    );
-  return found;
-}
-
 /** True when `setpriv --pdeathsig` works here (util-linux ≥ 2.33); checked once. */
 function hasPdeathsig(): boolean {
   if (pdeathsig === null) {
@@ -51,8 +37,8 @@ function hasPdeathsig(): boolean {
   return pdeathsig;
 }
 
-/** Kills every QEMU still running (SIGKILL), synchronously: safe in an 'exit' handler. */
-export function killAllQemu(): void {
+/** Kills every child still running (SIGKILL), synchronously: safe in an 'exit' handler. */
+export function killAllChildren(): void {
   for (const child of live) {
     try {
       child.kill('SIGKILL');
@@ -62,21 +48,22 @@ export function killAllQemu(): void {
   }
 }
 
-/** QEMU processes started by this process and not yet exited. */
-export function liveQemuCount(): number {
+/** Children started by {@link spawnGuarded} and not yet exited. */
+export function liveChildCount(): number {
   return live.size;
 }
 
 /**
- * Starts QEMU (`binary args`) with stdin closed and stdout/stderr piped. It runs in its own
- * process group, so a Ctrl-C at the terminal reaches the manager, which stops the VMs in order.
+ * Starts `binary args` (QEMU, Prometheus) with stdin closed and stdout/stderr piped. It runs in
+ * its own process group, so a Ctrl-C at the terminal reaches the manager, which stops its
+ * children in order.
  */
-export function spawnQemu(binary: string, args: readonly string[]): ChildProcess {
+export function spawnGuarded(binary: string, args: readonly string[]): ChildProcess {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
-    process.on('exit', killAllQemu);
+    process.on('exit', killAllChildren);
   }
-  // setpriv sets PR_SET_PDEATHSIG and execs QEMU: the same pid, no extra process.
+  // setpriv sets PR_SET_PDEATHSIG and execs the binary: the same pid, no extra process.
   const [command, argv] = hasPdeathsig()
     ? ['setpriv', ['--pdeathsig', 'KILL', '--', binary, ...args]]
     : [binary, [...args]];
