@@ -20,6 +20,9 @@ import { openFds, sampleProcess, threadCpuSeconds } from './qemu/host-stats.js';
 import { startRounds } from './rounds.js';
 import { Vm, type VmConfig, type VmResult } from './vm.js';
 
+/** What {@link RunOptions.onStore} may return: undoes what it set up. */
+export type Cleanup = () => Promise<void> | void;
+
 /** One VM to boot: when (ms after the run starts) and for how long. */
 export interface VmSpec {
   atMs: number;
@@ -58,8 +61,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Progress lines. */
   log?: (line: string) => void;
-  /** Called with the open store once the manager is set up (compare and --serve use it). */
-  onStore?: (store: Store) => Promise<void> | void;
+  /**
+   * Called with the open store before the first VM starts (--serve and compare use it); the
+   * function it may return runs after the last VM ended, before the store closes.
+   */
+  onStore?: (store: Store) => Promise<Cleanup | undefined> | Cleanup | undefined;
 }
 
 /** One VM of a finished run. */
@@ -124,16 +130,21 @@ export async function runVms(options: RunOptions): Promise<RunSummary> {
   if (options.signal?.aborted) throw new VmmError('ERR_VMM_INTERRUPTED', 'interrupted before any VM started');
   const store = Store.open(options.store, { schemas: [vmmSchema(options.capacity)] });
   let runDir: string | null = null;
+  let cleanup: Cleanup | undefined;
   try {
     runDir = mkdtempSync(join(tmpdir(), 'rondo-vmm-'));
     // Keeps the 1-minute tier current (the store would otherwise fold it only when it must).
     store.startMaintenance({ every: '10s' });
     const fleet = new Fleet(options, store, qemu, guest, accel, runDir, log);
-    await options.onStore?.(store);
+    cleanup = await options.onStore?.(store);
     return await fleet.run();
   } finally {
-    if (runDir !== null) rmSync(runDir, { recursive: true, force: true });
-    store.close();
+    try {
+      await cleanup?.();
+    } finally {
+      if (runDir !== null) rmSync(runDir, { recursive: true, force: true });
+      store.close();
+    }
   }
 }
 

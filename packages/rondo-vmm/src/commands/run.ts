@@ -179,6 +179,7 @@ async function run(args: string[]): Promise<number> {
       onStore: (store) => {
         const info = store.info();
         out(`store ${store.dir}: ${o.capacity} VMs at once, ${formatBytes(info.totalBytes)}`);
+        return undefined;
       },
     });
     if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
