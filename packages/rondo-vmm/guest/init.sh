@@ -5,6 +5,27 @@
 # in centiseconds), says bye and powers off. See src/guest/protocol.ts for the line format.
 # Only busybox (static) is available here; every command below is a busybox applet.
 
+# `/init io-loop DISK`: the I/O phases' worker, started by run_phase below. Each round writes
+# 1 MiB with fsync to the disk (or /tmp without one) and reads it back past the page cache.
+if [ "$1" = io-loop ]; then
+  at=0
+  mib=1
+  [ "$2" = 1 ] && mib=$(($(cat /sys/block/vda/size) / 2048))
+  [ "$mib" -ge 1 ] || mib=1
+  while :; do
+    if [ "$2" = 1 ]; then
+      dd if=/dev/zero of=/dev/vda bs=64k count=16 seek=$((at * 16)) conv=fsync,notrunc 2>/dev/null || exit 1
+      echo 1 >/proc/sys/vm/drop_caches
+      dd if=/dev/vda of=/dev/null bs=64k count=16 skip=$((at * 16)) 2>/dev/null || exit 1
+      at=$(((at + 1) % mib))
+    else
+      dd if=/dev/zero of=/tmp/io bs=64k count=16 conv=fsync 2>/dev/null || exit 1
+      dd if=/tmp/io of=/dev/null bs=64k 2>/dev/null
+      rm -f /tmp/io
+    fi
+  done
+fi
+
 /bin/busybox mkdir -p /proc /sys /dev /tmp
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sysfs /sys
@@ -58,39 +79,19 @@ echo "@rondo 1 hello vm=$VM up=$(uptime_s) disk=$DISK" >&3
 awk -f /etc/rondo/report.awk <&3 >&3 &
 REPORTER=$!
 
-# One round of I/O: 1 MiB written with fsync to the disk (or to /tmp without one), then read
-# back past the page cache. Small rounds, so a phase ends within a fraction of a second.
-io_round() {
-  if [ "$DISK" = 1 ]; then
-    dd if=/dev/zero of=/dev/vda bs=64k count=16 seek=$((IO_AT * 16)) conv=fsync,notrunc 2>/dev/null || return 1
-    echo 1 >/proc/sys/vm/drop_caches
-    dd if=/dev/vda of=/dev/null bs=64k count=16 skip=$((IO_AT * 16)) 2>/dev/null || return 1
-    IO_AT=$(((IO_AT + 1) % DISK_MIB))
-  else
-    dd if=/dev/zero of=/tmp/io bs=64k count=16 conv=fsync 2>/dev/null || return 1
-    dd if=/tmp/io of=/dev/null bs=64k 2>/dev/null
-    rm -f /tmp/io
-  fi
-}
-io_loop() {
-  IO_AT=0
-  DISK_MIB=1
-  [ "$DISK" = 1 ] && DISK_MIB=$(($(cat /sys/block/vda/size) / 2048))
-  [ "$DISK_MIB" -ge 1 ] || DISK_MIB=1
-  while [ -e /tmp/io.run ]; do io_round || exit 1; done
-}
-
-# Runs phase $1 for $2 centiseconds; returns non-zero when its work failed.
+# Runs phase $1 for $2 centiseconds; returns non-zero when its work failed. The I/O loop runs in
+# its own session so that the phase can end it at once, a dd under way included.
 run_phase() {
   burner= io=
   case "$1" in
   cpu) md5sum /dev/zero >/dev/null 2>&1 & burner=$! ;;
   idle) ;;
-  io) touch /tmp/io.run && { io_loop & io=$!; } ;;
+  io) setsid /init io-loop "$DISK" & io=$! ;;
   mixed)
     md5sum /dev/zero >/dev/null 2>&1 &
     burner=$!
-    touch /tmp/io.run && { io_loop & io=$!; }
+    setsid /init io-loop "$DISK" &
+    io=$!
     ;;
   *)
     say "unknown phase $1"
@@ -98,11 +99,15 @@ run_phase() {
     ;;
   esac
   sleep "$(secs "$2")"
-  rm -f /tmp/io.run
-  [ -n "$burner" ] && kill "$burner" 2>/dev/null
   rc=0
-  [ -n "$io" ] && { wait "$io" || rc=$?; }
+  if [ -n "$io" ]; then
+    # Still running: its work went well. Ended already: its status says how.
+    if kill -0 "$io" 2>/dev/null; then kill -KILL -"$io" 2>/dev/null; else wait "$io" || rc=$?; fi
+  fi
+  [ -n "$burner" ] && kill "$burner" 2>/dev/null
+  # Only these two: a bare wait would wait for the reporter too.
   [ -n "$burner" ] && wait "$burner" 2>/dev/null
+  [ -n "$io" ] && wait "$io" 2>/dev/null
   return $rc
 }
 
