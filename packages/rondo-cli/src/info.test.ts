@@ -62,6 +62,7 @@ test('info --json: one document with StoreInfo, the series and the writer', asyn
     name: 'http.requests',
     labels: { host: 'web1', method: 'GET' },
     schema: 'web',
+    type: 'gauge',
   });
   const sum = doc.schemas
     .flatMap((s: { tiers: { bytes: number }[] }) => s.tiers)

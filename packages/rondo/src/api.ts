@@ -2,7 +2,10 @@
 import type { Duration } from './duration.js';
 import type { Consolidation, SchemaConfig } from './schema.js';
 
-/** A registered series, as returned by {@link Store.register}: a small integer, stable across reopen. */
+/**
+ * A registered series, as returned by {@link Store.register}: a whole number, stable across
+ * reopen and migration, and never given to another series (a retired series' handle stays an error).
+ */
 export type SeriesHandle = number;
 
 /** Options of {@link Store.open}. */
@@ -11,6 +14,11 @@ export interface StoreOptions {
   schemas?: SchemaConfig[];
   /** Open as a reader: no lock, no writes; any number of readers may run beside the writer. */
   readOnly?: boolean;
+  /**
+   * When the stored schemas differ from `schemas` in layout (capacity, tiers, …): migrate the
+   * store to them (see Store.migrate) instead of failing with ERR_RONDO_SCHEMA_MISMATCH.
+   */
+  migrate?: boolean;
 }
 
 /** Options of {@link Store.query}. */
@@ -47,6 +55,10 @@ export interface SeriesInfo {
   labels: Record<string, string>;
   /** Name of the schema that stores it. */
   schema: string;
+  /** 'counter' or 'gauge' (see Store.register). */
+  type: 'gauge' | 'counter';
+  /** When the series was retired (ms, the schema's time), or undefined while it is live. */
+  retired?: number;
 }
 
 /** One tier in {@link StoreInfo}. */
@@ -83,8 +95,12 @@ export interface SchemaInfo {
   match: Record<string, string>;
   /** Series capacity. */
   maxSeries: number;
-  /** Series registered. */
+  /** Live series (they hold a column each). */
   series: number;
+  /** Retired series whose data is still in some tier (they hold their column until it has aged out). */
+  retired: number;
+  /** Idle time after which a series is retired automatically (ms), or null for never. */
+  retireAfter: number | null;
   /** Tiers, fine to coarse. */
   tiers: TierInfo[];
 }
@@ -101,9 +117,11 @@ export interface StoreInfo {
   writerPid: number | null;
   /** Schemas in configuration order. */
   schemas: SchemaInfo[];
-  /** Series registered in all schemas. */
+  /** Live series in all schemas. */
   seriesCount: number;
-  /** Bytes of all slab files and the metadata. */
+  /** Retired series whose data is still in some tier, in all schemas. */
+  retiredCount: number;
+  /** Bytes of all slab files, the series journal and the metadata. */
   totalBytes: number;
 }
 
@@ -119,6 +137,8 @@ export interface StoreStats {
   autoConsolidations: number;
   /** Series registered by this handle. */
   registered: number;
+  /** Series retired by this handle (by retire() or after retireAfter). */
+  retired: number;
 }
 
 /** Options of {@link Store.startMaintenance}. */

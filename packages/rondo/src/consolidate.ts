@@ -73,3 +73,26 @@ export function foldColumn(
   }
   out[outIndex] = known >= need ? acc : Number.NaN;
 }
+
+/**
+ * Folds plain `values` (NaN = unknown) with function `fn` (FN_CODE); NaN when fewer than `need`
+ * are known. For migration, which folds windows of an older layout; the hot path uses foldColumn.
+ */
+export function foldValues(fn: number, values: readonly number[], need: number): number {
+  const known = values.filter((v) => !Number.isNaN(v));
+  if (known.length < need || known.length === 0) return Number.NaN;
+  switch (fn) {
+    case 1:
+      return Math.min(...known);
+    case 2:
+      return Math.max(...known);
+    case 3:
+      return known[known.length - 1]!;
+    case 5:
+      return known.length;
+    default: {
+      const sum = known.reduce((a, b) => a + b, 0);
+      return fn === 0 ? sum / known.length : sum;
+    }
+  }
+}

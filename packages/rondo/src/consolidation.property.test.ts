@@ -3,9 +3,6 @@
 // values, 2–3 tiers with small rings. After every consolidate() (and at the end) every window each
 // tier retains must equal the model, and droppedLate must equal the model's count.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { it } from 'node:test';
 import fc from 'fast-check';
 import { Store } from './store.js';
@@ -16,6 +13,9 @@ import {
   referenceTiers,
   schemaOf,
 } from './test-fixtures/consolidation-common.js';
+import { scratchDirs } from './test-fixtures/helpers.js';
+
+const scratch = scratchDirs('consolidation-prop');
 
 type Op =
   | { k: 'rec'; series: number; dt: number; off: number; v: number }
@@ -125,7 +125,7 @@ function modelAccepts(tiers: readonly RefTier[], newest0: number, n: number): bo
 
 function runScenario({ tiers, base, ops }: Scenario): void {
   const interval = tiers[0]!.interval;
-  const dir = mkdtempSync(join(tmpdir(), 'rondo-consolidation-prop-'));
+  const dir = scratch();
   const schemas = [schemaOf('p', tiers, 2)];
   let store = Store.open(dir, { schemas });
   // A reader opened once, before any data, across the writer's reopens: it must see what the writer sees.
@@ -230,7 +230,6 @@ function runScenario({ tiers, base, ops }: Scenario): void {
   } finally {
     reader.close();
     store.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,10 +1,8 @@
 // Tiered consolidation: configuration rules, the cascade, exactness whatever the timing, late
 // points, self-consolidation of a writer that never calls consolidate(), reopen, SIGKILL, readers.
 import assert from 'node:assert/strict';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { RondoError } from './errors.js';
 import type { Consolidation, SchemaConfig } from './schema.js';
 import { Store } from './store.js';
 import {
@@ -16,25 +14,19 @@ import {
   FUNCTIONS,
   foldRef,
   prng,
+  ReaderProcess,
   type RefTier,
   referenceTiers,
   schemaOf,
   storeTier,
 } from './test-fixtures/consolidation-common.js';
-import { scratchDirs } from './test-fixtures/helpers.js';
+import { refusesConfig, scratchDirs, throwsCode, twoTiers } from './test-fixtures/helpers.js';
 
-const tempDir = scratchDirs('consolidation');
+const scratch = scratchDirs('consolidation');
 
-function configError(tiers: SchemaConfig['tiers']): RondoError {
-  const dir = join(tmpdir(), 'rondo-never-created');
-  try {
-    Store.open(dir, { schemas: [{ name: 's', maxSeries: 1, tiers }] });
-  } catch (err) {
-    assert.ok(err instanceof RondoError, String(err));
-    assert.equal(err.code, 'ERR_RONDO_CONFIG', err.message);
-    return err;
-  }
-  return assert.fail('expected ERR_RONDO_CONFIG');
+/** Asserts that a one-schema store with these tiers is refused (ERR_RONDO_CONFIG, `message`). */
+function refusesTiers(tiers: SchemaConfig['tiers'], message: RegExp): void {
+  refusesConfig({ schemas: [{ name: 's', maxSeries: 1, tiers }] }, message);
 }
 
 /** Asserts every tier of series h against the reference of `points`; returns windows compared. */
@@ -52,73 +44,56 @@ function assertAllTiers(
 }
 
 describe('consolidation config rules', () => {
+  const tier0 = { interval: 1000, retention: 60_000 };
   it('requires a consolidation on every tier after the first and forbids it on tier 0', () => {
-    const missing = configError([
-      { interval: 1000, retention: 60_000 },
-      { interval: 10_000, retention: 600_000 },
-    ]);
-    assert.match(missing.message, /tier 1.*consolidation is required/);
-    const onFirst = configError([{ interval: 1000, retention: 60_000, consolidation: 'avg' }]);
-    assert.match(onFirst.message, /first tier.*takes no consolidation/);
-    const unknown = configError([
-      { interval: 1000, retention: 60_000 },
-      { interval: 10_000, retention: 600_000, consolidation: 'median' as Consolidation },
-    ]);
-    assert.match(unknown.message, /"median" is not one of avg, min, max, last, sum, count/);
+    refusesTiers([tier0, { interval: 10_000, retention: 600_000 }], /tier 1.*consolidation is required/);
+    refusesTiers([{ ...tier0, consolidation: 'avg' }], /first tier.*takes no consolidation/);
+    refusesTiers(
+      [tier0, { interval: 10_000, retention: 600_000, consolidation: 'median' as Consolidation }],
+      /"median" is not one of avg, min, max, last, sum, count/,
+    );
   });
 
   it('requires whole-multiple, strictly increasing intervals', () => {
-    const notMultiple = configError([
-      { interval: 1000, retention: 60_000 },
-      { interval: 1500, retention: 600_000 - 0, consolidation: 'avg' },
-    ]);
-    assert.match(notMultiple.message, /whole multiple of tier 0's/);
-    const equal = configError([
-      { interval: 1000, retention: 60_000 },
-      { interval: 1000, retention: 600_000, consolidation: 'avg' },
-    ]);
-    assert.match(equal.message, /strictly increase/);
-    const smaller = configError([
-      { interval: 2000, retention: 60_000 },
-      { interval: 1000, retention: 600_000, consolidation: 'avg' },
-    ]);
-    assert.match(smaller.message, /strictly increase/);
+    refusesTiers(
+      [tier0, { interval: 1500, retention: 600_000, consolidation: 'avg' }],
+      /whole multiple of tier 0's/,
+    );
+    refusesTiers([tier0, { interval: 1000, retention: 600_000, consolidation: 'avg' }], /strictly increase/);
+    refusesTiers(
+      [
+        { interval: 2000, retention: 60_000 },
+        { interval: 1000, retention: 600_000, consolidation: 'avg' },
+      ],
+      /strictly increase/,
+    );
   });
 
   it('requires each tier to keep two of the next tier windows', () => {
-    const short = configError([
-      { interval: 1000, retention: 19_000 },
-      { interval: 10_000, retention: 600_000, consolidation: 'avg' },
-    ]);
-    assert.match(short.message, /tier 0: retention \(19000 ms\) must keep at least two of tier 1's windows/);
-    const shortMiddle = configError([
-      { interval: 1000, retention: 60_000 },
-      { interval: 10_000, retention: 110_000, consolidation: 'avg' },
-      { interval: 60_000, retention: 600_000, consolidation: 'max' },
-    ]);
-    assert.match(shortMiddle.message, /tier 1: retention .* at least two of tier 2's windows/);
-    // Exactly two windows is allowed.
-    const dir = tempDir();
-    Store.open(dir, {
-      schemas: [
-        {
-          name: 's',
-          maxSeries: 1,
-          tiers: [
-            { interval: 1000, retention: 20_000 },
-            { interval: 10_000, retention: 600_000, consolidation: 'avg' },
-          ],
-        },
+    refusesTiers(
+      [
+        { interval: 1000, retention: 19_000 },
+        { interval: 10_000, retention: 600_000, consolidation: 'avg' },
       ],
-    }).close();
+      /tier 0: retention \(19000 ms\) must keep at least two of tier 1's windows/,
+    );
+    refusesTiers(
+      [
+        tier0,
+        { interval: 10_000, retention: 110_000, consolidation: 'avg' },
+        { interval: 60_000, retention: 600_000, consolidation: 'max' },
+      ],
+      /tier 1: retention .* at least two of tier 2's windows/,
+    );
+    // Exactly two windows is allowed.
+    Store.open(scratch(), { schemas: [twoTiers('s', [1000, 20], [10_000, 60, 'avg'], 1)] }).close();
   });
 
   it('checks xff range', () => {
-    const bad = configError([
-      { interval: 1000, retention: 60_000 },
-      { interval: 10_000, retention: 600_000, consolidation: 'avg', xff: 1.5 },
-    ]);
-    assert.match(bad.message, /xff must be a number from 0 to 1/);
+    refusesTiers(
+      [tier0, { interval: 10_000, retention: 600_000, consolidation: 'avg', xff: 1.5 }],
+      /xff must be a number from 0 to 1/,
+    );
   });
 });
 
@@ -130,7 +105,7 @@ const CASCADE: RefTier[] = [
 
 describe('consolidate() cascade', () => {
   it('cascades 0 → 1 → 2 in one call, counts the windows, aligns them, and writes nothing twice', () => {
-    const dir = tempDir();
+    const dir = scratch();
     const store = Store.open(dir, { schemas: [schemaOf('c', CASCADE, 1)] });
     const h = store.register('m');
     for (let s = 100; s <= 115; s++) store.record(h, s, s * 1000 + 999);
@@ -159,7 +134,7 @@ describe('consolidate() cascade', () => {
       { interval: 2000, slots: 4, fn: 'avg', xff: 0 },
       { interval: 4000, slots: 2, fn: 'avg', xff: 0 },
     ];
-    const store = Store.open(tempDir(), { schemas: [schemaOf('w', tiers, 1)] });
+    const store = Store.open(scratch(), { schemas: [schemaOf('w', tiers, 1)] });
     const h = store.register('m');
     const points = new Map([
       [1000, 1],
@@ -179,7 +154,7 @@ describe('consolidate() cascade', () => {
   });
 
   it('consolidates every schema, and only on a writable open store', () => {
-    const dir = tempDir();
+    const dir = scratch();
     const other: SchemaConfig = { ...schemaOf('o', CASCADE.slice(0, 2), 1), match: { kind: 'other' } };
     const store = Store.open(dir, { schemas: [other, schemaOf('c', CASCADE, 1)] });
     const a = store.register('m', { kind: 'other' });
@@ -192,18 +167,18 @@ describe('consolidate() cascade', () => {
     assert.deepEqual([...store.query(a, { tier: 1 }).values], [102, 107]);
     assert.deepEqual([...store.query(b, { tier: 1 }).values], [204, 214]);
     const reader = Store.open(dir, { readOnly: true });
-    assert.throws(() => reader.consolidate(), { code: 'ERR_RONDO_READ_ONLY' });
+    throwsCode(() => reader.consolidate(), 'ERR_RONDO_READ_ONLY');
     assert.deepEqual([...reader.query(b, { tier: 2 }).values], [418]);
     reader.close();
     store.close();
-    assert.throws(() => store.consolidate(), { code: 'ERR_RONDO_CLOSED' });
+    throwsCode(() => store.consolidate(), 'ERR_RONDO_CLOSED');
   });
 
   it('folds all six functions over known points only (NaN and missing slots are unknown)', () => {
     // One window of 5 slots: 3, NaN, (missing), 1, 4 → known 3, 1, 4.
     const expected: Record<Consolidation, number> = { avg: 8 / 3, min: 1, max: 4, last: 4, sum: 8, count: 3 };
     for (const fn of FUNCTIONS) {
-      const dir = tempDir();
+      const dir = scratch();
       const tiers: RefTier[] = [
         { interval: 1000, slots: 20, fn, xff: 0 },
         { interval: 5000, slots: 10, fn, xff: 0 },
@@ -236,7 +211,7 @@ describe('consolidate() cascade', () => {
       [0.75, [3, 4]],
       [1, [4]],
     ] as const) {
-      const dir = tempDir();
+      const dir = scratch();
       const tiers: RefTier[] = [
         { interval: 1000, slots: 40, fn: 'avg', xff: 0 },
         { interval: 4000, slots: 10, fn: 'count', xff },
@@ -290,7 +265,7 @@ describe('exact whatever the timing', () => {
     ];
     const results: string[] = [];
     for (const [name, when] of schedules) {
-      const dir = tempDir();
+      const dir = scratch();
       const store = Store.open(dir, { schemas: [schemaOf('t', tiers, 1)] });
       const h = store.register('m');
       let i = 0;
@@ -312,7 +287,7 @@ describe('exact whatever the timing', () => {
 
   it('recomputes an open window from all its points, not only the newer ones', () => {
     for (const fn of FUNCTIONS) {
-      const dir = tempDir();
+      const dir = scratch();
       const t: RefTier[] = [
         { interval: 1000, slots: 20, fn, xff: 0 },
         { interval: 10_000, slots: 10, fn, xff: 0 },
@@ -338,7 +313,7 @@ describe('exact whatever the timing', () => {
 
 describe('late points', () => {
   it('folds a late point into an already-consolidated window at the next consolidate()', () => {
-    const dir = tempDir();
+    const dir = scratch();
     const store = Store.open(dir, { schemas: [schemaOf('l', CASCADE, 1)] });
     const h = store.register('m');
     for (let s = 100; s <= 112; s++) if (s !== 103) store.record(h, 1, s * 1000);
@@ -356,7 +331,7 @@ describe('late points', () => {
   });
 
   it('drops late points whose slot or window left the source ring, and counts them', () => {
-    const dir = tempDir();
+    const dir = scratch();
     const store = Store.open(dir, { schemas: [schemaOf('l', CASCADE, 1)] });
     const h = store.register('m');
     for (let s = 100; s <= 130; s++) store.record(h, 1, s * 1000);
@@ -384,7 +359,7 @@ describe('late points', () => {
     ];
     const outcomes: string[] = [];
     for (const consolidateFirst of [false, true]) {
-      const dir = tempDir();
+      const dir = scratch();
       const store = Store.open(dir, { schemas: [schemaOf('d', tiers, 1)] });
       const h = store.register('m');
       const points = new Map<number, number>();
@@ -412,7 +387,7 @@ describe('a writer that never calls consolidate()', () => {
         { interval: 3000, slots: 6, fn, xff: 0.3 },
         { interval: 9000, slots: 4, fn, xff: 0 },
       ];
-      const dir = tempDir();
+      const dir = scratch();
       const store = Store.open(dir, { schemas: [schemaOf('n', tiers, 2)] });
       const hs = [store.register('a'), store.register('b')];
       const rnd = prng(FUNCTIONS.indexOf(fn) + 11);
@@ -455,7 +430,7 @@ describe('a writer that never calls consolidate()', () => {
   });
 
   it('consolidates quickly after a huge time jump', () => {
-    const dir = tempDir();
+    const dir = scratch();
     const tiers: RefTier[] = [
       { interval: 1000, slots: 60, fn: 'avg', xff: 0 },
       { interval: 10_000, slots: 60, fn: 'avg', xff: 0 },
@@ -482,7 +457,7 @@ describe('consolidation progress across reopen and SIGKILL', () => {
       { interval: 5000, slots: 6, fn: 'count', xff: 0 },
       { interval: 15_000, slots: 6, fn: 'sum', xff: 0 },
     ];
-    const dir = tempDir();
+    const dir = scratch();
     const points = randomPoints(3, 100, 300);
     const sorted = [...points].sort((a, b) => a[0] - b[0]);
     let store = Store.open(dir, { schemas: [schemaOf('r', tiers, 1)] });
@@ -510,7 +485,7 @@ describe('consolidation progress across reopen and SIGKILL', () => {
   it('gives exact coarse tiers after the writer is SIGKILLed at random moments', async () => {
     const seed = 42;
     const length = 150_000;
-    const dir = join(tempDir(), 'store');
+    const dir = join(scratch(), 'store');
     const rnd = prng(9);
     let kills = 0;
     for (let round = 0; round < 6; round++) {
@@ -540,7 +515,7 @@ describe('consolidation progress across reopen and SIGKILL', () => {
     const seed = 7;
     const length = 3000;
     for (const crashFrom of [200, 1100, 2500]) {
-      const dir = join(tempDir(), 'store');
+      const dir = join(scratch(), 'store');
       const child = new Fixture('writer', [dir, String(seed), String(length), '5', String(crashFrom)]);
       await child.waitFor('crash');
       assert.equal((await child.exited).signal, 'SIGKILL');
@@ -582,32 +557,27 @@ describe('consolidation progress across reopen and SIGKILL', () => {
 
 describe('readers', () => {
   it('a reader process opened before consolidation sees the coarse tiers as the writer writes them', async () => {
-    const dir = tempDir();
+    const dir = scratch();
     const store = Store.open(dir, { schemas: [schemaOf('v', CASCADE, 1)] });
     const h = store.register('m');
-    const reader = new Fixture('reader', [dir]);
+    const reader = new ReaderProcess(dir);
     try {
       await reader.waitFor('ready');
-      const ask = async (tier: number, n: number): Promise<{ timestamps: number[]; values: number[] }> => {
-        reader.proc.stdin.write(`${h} ${tier}\n`);
-        return JSON.parse(await reader.waitFor('{', 10_000, n));
-      };
-      assert.deepEqual((await ask(1, 0)).values, []);
+      assert.deepEqual((await reader.query(h, 1)).values, []);
       for (let s = 100; s <= 109; s++) store.record(h, s, s * 1000);
       store.consolidate();
-      assert.deepEqual(await ask(1, 1), {
+      assert.deepEqual(await reader.query(h, 1), {
         tier: 1,
         covered: true,
         timestamps: [100_000, 105_000],
         values: [102, 107],
       });
-      assert.deepEqual((await ask(2, 2)).values, [209]);
+      assert.deepEqual((await reader.query(h, 2)).values, [209]);
       for (let s = 110; s <= 125; s++) store.record(h, 1, s * 1000);
       store.consolidate();
-      assert.deepEqual((await ask(1, 3)).values, [102, 107, 1, 1, 1, 1]);
-      assert.deepEqual((await ask(2, 4)).timestamps, [100_000, 120_000]);
-      reader.proc.stdin.end();
-      assert.equal((await reader.exited).code, 0, reader.stderr);
+      assert.deepEqual((await reader.query(h, 1)).values, [102, 107, 1, 1, 1, 1]);
+      assert.deepEqual((await reader.query(h, 2)).timestamps, [100_000, 120_000]);
+      assert.equal((await reader.finish()).code, 0, reader.stderr);
     } finally {
       await reader.kill();
       store.close();

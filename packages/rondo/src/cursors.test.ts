@@ -5,9 +5,8 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CursorLocks, writeCursor } from './cursors.js';
-import { isRondoError } from './errors.js';
 import { native } from './native.js';
-import { scratchDirs } from './test-fixtures/helpers.js';
+import { scratchDirs, throwsCode } from './test-fixtures/helpers.js';
 
 const scratch = scratchDirs('cursors');
 
@@ -20,12 +19,13 @@ describe('cursor files and locks', () => {
     const dir = scratch();
     // A file where the cursors directory belongs.
     writeFileSync(join(dir, 'cursors'), '');
-    const named = (e: unknown) => isRondoError(e, 'ERR_RONDO_IO') && e.message.includes(join(dir, 'cursors'));
-    assert.throws(
+    const cursors = join(dir, 'cursors');
+    throwsCode(
       () => writeCursor(dir, { format: 'rondo-cursor', version: 1, name: 'x', tiers: {} }),
-      named,
+      'ERR_RONDO_IO',
+      cursors,
     );
-    assert.throws(() => new CursorLocks().acquire(dir, 'x'), named);
+    throwsCode(() => new CursorLocks().acquire(dir, 'x'), 'ERR_RONDO_IO', cursors);
   });
 
   test('a lock that fails in the addon closes the file it opened', {
@@ -39,7 +39,8 @@ describe('cursor files and locks', () => {
     };
     try {
       const before = openFds();
-      for (let i = 0; i < 20; i++) assert.throws(() => new CursorLocks().acquire(dir, 'x'), /flock failed/);
+      for (let i = 0; i < 20; i++)
+        throwsCode(() => new CursorLocks().acquire(dir, 'x'), 'ERR_RONDO_IO', /flock failed/);
       assert.equal(openFds(), before);
     } finally {
       addon.lock = lock;

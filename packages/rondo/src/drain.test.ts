@@ -1,29 +1,28 @@
 // Drain cursors: closed slots only, commit semantics, replay of uncommitted batches, maxSamples,
 // gaps, readers draining, the per-name lock, and a model check of exactly-once over commits.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { DrainBatch } from './drain.js';
-import { isRondoError } from './errors.js';
 import { Store } from './store.js';
+import { oneTier, scratchDirs, T0, throwsCode, twoTiers } from './test-fixtures/helpers.js';
 
 const SEC = 1000;
-const T0 = 1_700_000_000_000;
 
+const scratch = scratchDirs('drain');
+
+/** Runs `fn` on a fresh store of `slots` 1 s slots (and, with two tiers, as many 2 s sums). */
 function withStore(fn: (store: Store, dir: string) => void, slots = 10, tiers = 1): void {
-  const dir = mkdtempSync(join(tmpdir(), 'rondo-drain-'));
-  const tierList = [{ interval: SEC, retention: slots * SEC }];
-  if (tiers > 1)
-    tierList.push({ interval: 2 * SEC, retention: slots * 2 * SEC, consolidation: 'sum' } as never);
-  const store = Store.open(dir, { schemas: [{ name: 's', maxSeries: 8, tiers: tierList }] });
+  const dir = scratch();
+  const schema =
+    tiers > 1 ? twoTiers('s', [SEC, slots], [2 * SEC, slots, 'sum'], 8) : oneTier('s', SEC, slots, 8);
+  const store = Store.open(dir, { schemas: [schema] });
   try {
     fn(store, dir);
   } finally {
     store.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -31,10 +30,6 @@ function pts(batch: DrainBatch): Record<number, [number, number][]> {
   const out: Record<number, [number, number][]> = {};
   for (const s of batch.series) out[s.handle] = Array.from(s.timestamps, (t, i) => [t, s.values[i]!]);
   return out;
-}
-
-function throwsCode(fn: () => unknown, code: string): void {
-  assert.throws(fn, (err: unknown) => isRondoError(err) && err.code === code);
 }
 
 describe('drain', () => {

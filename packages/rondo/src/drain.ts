@@ -1,3 +1,4 @@
+import type { SeriesEntry } from './catalog/catalog.js';
 import {
   type CursorLocks,
   type PendingBatch,
@@ -8,7 +9,6 @@ import {
   writeCursor,
 } from './cursors.js';
 import { closed, RondoError } from './errors.js';
-import type { SeriesRecord } from './metadata.js';
 import type { Ring } from './ring.js';
 import type { TierSet } from './tiers.js';
 import { checkMaxSamples, checkOptions, checkTier } from './validate.js';
@@ -94,8 +94,13 @@ export interface DrainSource {
   dir: string;
   /** Tier sets, in schema order (a reader's rings read the newest slot from the header). */
   sets: readonly TierSet[];
-  /** Series records, by handle. */
-  records: readonly SeriesRecord[];
+  /** The series (live, and retired with data left), in handle order. */
+  series: readonly SeriesEntry[];
+  /**
+   * Called after the points are read: a reader looks at the catalogue again, so that a series
+   * retired meanwhile (and its column given to another) has the other's points cut off.
+   */
+  afterRead: () => void;
   /** The Store's cursor locks. */
   locks: CursorLocks;
 }
@@ -168,12 +173,26 @@ class Batch implements DrainBatch {
       if (this.more) break;
       const last = includeOpen ? newest : newest - 1;
       this.updates[set.schema.name] = {};
-      for (let h = 0; h < this.src.records.length && !this.more; h++) {
-        const rec = this.src.records[h]!;
-        if (rec.schema !== set.schema.name) continue;
+      const s = this.src.sets.indexOf(set);
+      for (const e of this.src.series) {
+        if (this.more) break;
+        if (e.schema !== s) continue;
         if (this.samples >= maxSamples) this.more = true;
-        else this.collectSeries(h, rec, ring, newest, last, stored, maxSamples);
+        else this.collectSeries(e, set.schema.name, ring, newest, last, stored, maxSamples);
       }
+    }
+    this.src.afterRead();
+    this.trimRetired();
+  }
+
+  /** Cuts the points at or after each series' retirement (see DrainSource.afterRead). */
+  private trimRetired(): void {
+    for (const [i, d] of this.series.entries()) {
+      const e = this.src.series.find((x) => x.handle === d.handle)!;
+      const n = d.timestamps.findIndex((t) => t >= e.retiredAt);
+      if (n < 0) continue;
+      this.samples -= d.timestamps.length - n;
+      this.series[i] = { ...d, timestamps: d.timestamps.slice(0, n), values: d.values.slice(0, n) };
     }
   }
 
@@ -189,27 +208,31 @@ class Batch implements DrainBatch {
     return stored;
   }
 
-  /** Reads series h's points after its cursor position (through `last`), noting a gap and the new position. */
+  /**
+   * Reads series e's points after its cursor position (through `last`, and within the series'
+   * life: from its floor, before its retirement), noting a gap and the new position.
+   */
   private collectSeries(
-    h: number,
-    rec: SeriesRecord,
+    e: SeriesEntry,
+    schema: string,
     ring: Ring,
     newest: number,
     last: number,
     stored: SchemaCursor | undefined,
     maxSamples: number,
   ): void {
-    const key = String(h);
-    const oldest = ring.oldest(newest);
+    const key = String(e.handle);
+    // A series that took a freed column starts at its floor: the column's earlier points are not its own.
+    const oldest = Math.max(ring.oldest(newest), Math.ceil(e.floor / ring.intervalMs));
     const next = stored?.next[key] ?? oldest;
     const from = Math.max(next, oldest);
-    if (next < oldest) this.noteGap(h, rec, ring, next, oldest);
+    if (next < oldest) this.noteGap(e, schema, ring, next, oldest);
+    const end = Math.min(last, Math.ceil(e.retiredAt / ring.intervalMs) - 1);
     // A replay stops where the uncommitted batch stopped; series it did not reach get nothing.
-    const to =
-      this.pending === null ? last : Math.min(last, (this.pending.ends[rec.schema]?.[key] ?? next) - 1);
+    const to = this.pending === null ? end : Math.min(end, (this.pending.ends[schema]?.[key] ?? next) - 1);
     let newNext = Math.max(from, to + 1);
     if (from <= to) {
-      let { timestamps, values } = ring.read(rec.column, from, to, newest);
+      let { timestamps, values } = ring.read(e.column, from, to, newest);
       if (this.samples + timestamps.length > maxSamples) {
         const keep = maxSamples - this.samples;
         timestamps = timestamps.slice(0, keep);
@@ -218,20 +241,20 @@ class Batch implements DrainBatch {
         this.more = true;
       }
       if (timestamps.length > 0) {
-        const { name, labels, schema } = rec;
-        this.series.push({ handle: h, name, labels, schema, tier: this.tier, timestamps, values });
+        const { handle, name, labels } = e;
+        this.series.push({ handle, name, labels, schema, tier: this.tier, timestamps, values });
         this.samples += timestamps.length;
       }
     }
-    if (newNext !== next) this.updates[rec.schema]![key] = newNext;
+    if (newNext !== next) this.updates[schema]![key] = newNext;
   }
 
-  private noteGap(h: number, rec: SeriesRecord, ring: Ring, from: number, oldest: number): void {
+  private noteGap(e: SeriesEntry, schema: string, ring: Ring, from: number, oldest: number): void {
     const { intervalMs } = ring;
     this.gaps.push({
-      handle: h,
-      name: rec.name,
-      schema: rec.schema,
+      handle: e.handle,
+      name: e.name,
+      schema,
       from: from * intervalMs,
       to: oldest * intervalMs,
       slots: oldest - from,
@@ -291,6 +314,11 @@ class Batch implements DrainBatch {
       Object.assign(sc.next, upd);
       ftc.schemas[schema] = sc;
     }
+    // Forget the positions of series that are gone (retired, aged out): under churn they would
+    // otherwise pile up in the file forever.
+    const known = new Set(this.src.series.map((e) => String(e.handle)));
+    for (const sc of Object.values(ftc.schemas))
+      for (const key of Object.keys(sc.next)) if (!known.has(key)) delete sc.next[key];
     ftc.generation = this.base + 1;
     ftc.pending = null;
   }

@@ -15,6 +15,7 @@ export type {
   StoreStats,
   TierInfo,
 } from './api.js';
+export type { RegisterOptions, SeriesSpec } from './catalog/registry.js';
 export type { DrainBatch, DrainedSeries, DrainGap, DrainOptions } from './drain.js';
 export {
   type Duration,
@@ -27,6 +28,7 @@ export { isRondoError, RondoError, type RondoErrorCode } from './errors.js';
 export { formatSeries, type Labels } from './labels.js';
 export { writerActive, writerPid } from './lock.js';
 export { metadataExists as storeExists } from './metadata.js';
+export type { DroppedSeries, MigrateOptions, MigrateProgress, MigrationResult } from './migrate.js';
 export type { Consolidation, Schema, SchemaConfig, Tier, TierConfig } from './schema.js';
 export { type Matcher, type MatchOp, parseSelector, selectorMatches } from './selector.js';
 export { Store } from './store.js';

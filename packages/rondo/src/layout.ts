@@ -19,9 +19,25 @@ export function lockPath(dir: string): string {
   return join(dir, LOCK_FILE);
 }
 
-/** Path of the slab of tier `tier` of schema `schema` in store `dir`. */
-export function slabPath(dir: string, schema: string, tier: number): string {
-  return join(dir, `${schema}.${tier}.slab`);
+/** Name of the series journal inside a data directory. */
+export const JOURNAL_FILE = 'series.journal';
+
+/**
+ * The directory of the data files (slabs, journal) of generation `generation` of store `dir`:
+ * the store directory itself for generation 0, `g<N>/` inside it after a migration.
+ */
+export function dataDir(dir: string, generation: number): string {
+  return generation === 0 ? dir : join(dir, `g${generation}`);
+}
+
+/** Path of the slab of tier `tier` of schema `schema` in data directory `data`. */
+export function slabPath(data: string, schema: string, tier: number): string {
+  return join(data, `${schema}.${tier}.slab`);
+}
+
+/** Path of the series journal in data directory `data`. */
+export function journalPath(data: string): string {
+  return join(data, JOURNAL_FILE);
 }
 
 /** Path of the cursor directory of store `dir`. */

@@ -1,15 +1,20 @@
+// `rondo.json`: the store's schemas and the generation of its data files. Version 2 keeps the
+// series in the journal (catalog/); version 1 (older stores) listed them here, and is read only
+// to upgrade it.
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from './atomic-file.js';
 import { corrupt, ioError, RondoError } from './errors.js';
-import { normalizeSeries, seriesKey } from './labels.js';
 import { METADATA_FILE, metadataPath } from './layout.js';
 import { type Schema, type SchemaConfig, schemaToConfig } from './schema.js';
 
-/** One registered series as stored in the metadata. */
-export interface SeriesRecord {
+/** The metadata format version this rondo writes. */
+export const METADATA_VERSION = 2;
+
+/** One series as format 1 listed it in `rondo.json` (its handle was its index). */
+export interface V1Series {
   /** Metric name. */
   name: string;
-  /** Labels, sorted by key. */
+  /** Labels. */
   labels: Record<string, string>;
   /** Name of the schema the series was routed to. */
   schema: string;
@@ -19,14 +24,14 @@ export interface SeriesRecord {
 
 /** The metadata file's content. */
 export interface Metadata {
-  /** Always 'rondo-store'. */
-  format: 'rondo-store';
-  /** Metadata format version (1). */
-  version: 1;
+  /** Metadata format version: 2, or 1 for a store not upgraded yet. */
+  version: 1 | 2;
+  /** Data generation: 0 = files in the store directory, N = in `g<N>/` (see Store.migrate). */
+  generation: number;
   /** Schemas in configuration order, durations in ms. */
   schemas: SchemaConfig[];
-  /** Registered series; a series' handle is its index here. */
-  series: SeriesRecord[];
+  /** Format 1 only: the registered series, by handle. */
+  v1Series: V1Series[] | null;
 }
 
 /** True when `dir` holds a store's metadata. */
@@ -41,10 +46,8 @@ export function readMetadata(dir: string): Metadata {
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    if (
-      (cause as NodeJS.ErrnoException).code === 'ENOENT' ||
-      (cause as NodeJS.ErrnoException).code === 'ENOTDIR'
-    ) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
       throw new RondoError('ERR_RONDO_NOT_FOUND', `no rondo store at ${dir} (${METADATA_FILE} is missing)`, {
         cause,
         path: dir,
@@ -58,57 +61,59 @@ export function readMetadata(dir: string): Metadata {
   } catch (cause) {
     throw corrupt(path, `metadata is not valid JSON (${(cause as Error).message})`, cause);
   }
-  const m = doc as Partial<Metadata>;
+  const m = doc as {
+    format?: unknown;
+    version?: unknown;
+    schemas?: unknown;
+    series?: unknown;
+    generation?: unknown;
+  };
   if (!m || typeof m !== 'object' || m.format !== 'rondo-store')
     throw corrupt(path, 'not rondo metadata (format field)');
-  if (m.version !== 1)
-    throw corrupt(path, `metadata version ${String(m.version)} is not supported (expected 1)`);
-  if (!Array.isArray(m.schemas) || !Array.isArray(m.series))
-    throw corrupt(path, 'schemas and series must be arrays');
-  const perSchema = new Map<string, number>();
-  for (const s of m.schemas) {
-    if (!s || typeof s !== 'object' || typeof s.name !== 'string')
-      throw corrupt(path, 'a schema entry is malformed');
-    perSchema.set(s.name, 0);
+  if (m.version !== 1 && m.version !== METADATA_VERSION)
+    throw corrupt(path, `metadata version ${String(m.version)} is not supported (this rondo reads 1 and 2)`);
+  if (!Array.isArray(m.schemas)) throw corrupt(path, 'schemas must be an array');
+  if (m.version === 1) {
+    if (!Array.isArray(m.series)) throw corrupt(path, 'series must be an array');
+    return {
+      version: 1,
+      generation: 0,
+      schemas: m.schemas as SchemaConfig[],
+      v1Series: checkV1Series(path, m.series),
+    };
   }
-  const keys = new Map<string, number>();
-  for (const [i, s] of m.series.entries()) {
-    const ok =
-      s &&
-      typeof s === 'object' &&
-      typeof s.name === 'string' &&
-      s.labels &&
-      typeof s.labels === 'object' &&
-      Object.values(s.labels).every((v) => typeof v === 'string') &&
-      typeof s.schema === 'string' &&
-      perSchema.has(s.schema) &&
-      s.column === perSchema.get(s.schema);
-    if (!ok) throw corrupt(path, `series entry ${i} is malformed`);
-    let key: string;
-    try {
-      const norm = normalizeSeries(s.name, s.labels);
-      key = seriesKey(norm.name, norm.labels);
-    } catch (cause) {
-      throw corrupt(path, `series entry ${i}: ${(cause as Error).message}`, cause);
-    }
-    if (keys.has(key)) throw corrupt(path, `series entry ${i} repeats series entry ${keys.get(key)}`);
-    keys.set(key, i);
-    perSchema.set(s.schema, s.column + 1);
-  }
-  return m as Metadata;
+  const generation = m.generation;
+  if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0)
+    throw corrupt(path, 'generation must be a whole number ≥ 0');
+  return { version: 2, generation, schemas: m.schemas as SchemaConfig[], v1Series: null };
 }
 
-/** Writes the metadata atomically (temp file, fsync, rename, fsync dir). */
-export function writeMetadata(
-  dir: string,
-  schemas: readonly Schema[],
-  series: readonly SeriesRecord[],
-): void {
-  const doc: Metadata = {
+/** The series list of format 1, structurally checked (the upgrade checks the rest). */
+function checkV1Series(path: string, series: unknown[]): V1Series[] {
+  for (const [i, s] of series.entries()) {
+    const r = s as Partial<V1Series> | null;
+    const ok =
+      r !== null &&
+      typeof r === 'object' &&
+      typeof r.name === 'string' &&
+      r.labels !== null &&
+      typeof r.labels === 'object' &&
+      Object.values(r.labels).every((v) => typeof v === 'string') &&
+      typeof r.schema === 'string' &&
+      Number.isSafeInteger(r.column) &&
+      (r.column as number) >= 0;
+    if (!ok) throw corrupt(path, `series entry ${i} is malformed`);
+  }
+  return series as V1Series[];
+}
+
+/** Writes the metadata (format 2) atomically: temp file, fsync, rename, fsync of the directory. */
+export function writeMetadata(dir: string, schemas: readonly Schema[], generation: number): void {
+  const doc = {
     format: 'rondo-store',
-    version: 1,
+    version: METADATA_VERSION,
+    generation,
     schemas: schemas.map(schemaToConfig),
-    series: series.map((s) => ({ name: s.name, labels: s.labels, schema: s.schema, column: s.column })),
   };
   const path = metadataPath(dir);
   try {

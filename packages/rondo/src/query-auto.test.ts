@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Store } from './store.js';
-import { Fixture, type RefTier, schemaOf } from './test-fixtures/consolidation-common.js';
+import { ReaderProcess, type RefTier, schemaOf } from './test-fixtures/consolidation-common.js';
 import { scratchDirs } from './test-fixtures/helpers.js';
 
-const tempDir = scratchDirs('query-auto');
+const scratch = scratchDirs('query-auto');
 
 // Tier 0 keeps 10 s, tier 1 40 s, tier 2 120 s.
 const TIERS: RefTier[] = [
@@ -17,7 +17,7 @@ const TIERS: RefTier[] = [
 
 /** A store with slots 100..199 recorded (value = slot) and consolidated. */
 function filled(): { dir: string; store: Store; h: number } {
-  const dir = tempDir();
+  const dir = scratch();
   const store = Store.open(dir, { schemas: [schemaOf('q', TIERS, 1)] });
   const h = store.register('m');
   for (let s = 100; s <= 199; s++) store.record(h, s, s * 1000);
@@ -74,7 +74,7 @@ describe("query tier 'auto'", () => {
   });
 
   it('uses the coarsest tier that has data before any consolidation, and tier 0 on an empty store', () => {
-    const dir = tempDir();
+    const dir = scratch();
     const store = Store.open(dir, { schemas: [schemaOf('q', TIERS, 1)] });
     const h = store.register('m');
     const empty = store.query(h, { start: 50_000, tier: 'auto' });
@@ -88,31 +88,27 @@ describe("query tier 'auto'", () => {
   });
 
   it('works for an in-process reader and for a reader process opened before the data', async () => {
-    const dir = tempDir();
+    const dir = scratch();
     const writer = Store.open(dir, { schemas: [schemaOf('q', TIERS, 1)] });
     const h = writer.register('m');
     const reader = Store.open(dir, { readOnly: true });
-    const child = new Fixture('reader', [dir]);
+    const child = new ReaderProcess(dir);
     try {
       await child.waitFor('ready');
       for (let s = 100; s <= 199; s++) writer.record(h, s, s * 1000);
       writer.consolidate();
-      let n = 0;
       for (const [start, tier, covered] of CASES) {
         const mine = reader.query(h, { start, end: 200_000, tier: 'auto' });
         assert.deepEqual([mine.tier, mine.covered], [tier, covered], `reader, start ${start}`);
         const want = writer.query(h, { start, end: 200_000, tier: 'auto' });
         assert.deepEqual([...mine.values], [...want.values]);
-        child.proc.stdin.write(`${h} auto ${start} 200000\n`);
-        const theirs = JSON.parse(await child.waitFor('{', 10_000, n++));
         assert.deepEqual(
-          theirs,
+          await child.query(h, 'auto', start, 200_000),
           { tier, covered, timestamps: [...want.timestamps], values: [...want.values] },
           `reader process, start ${start}`,
         );
       }
-      child.proc.stdin.end();
-      assert.equal((await child.exited).code, 0, child.stderr);
+      assert.equal((await child.finish()).code, 0, child.stderr);
     } finally {
       await child.kill();
       reader.close();

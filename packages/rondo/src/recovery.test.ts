@@ -1,60 +1,57 @@
 // Writer recovery of header fields a crash can leave half-written.
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { Store } from './index.js';
 import { OFFSET } from './slab.js';
+import { patchBytes, readBytes, u64 } from './test-fixtures/bytes.js';
+import { oneTier, scratchDirs, T0 } from './test-fixtures/helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'rondo-recovery-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
-const schemas = [{ name: 'fast', maxSeries: 2, tiers: [{ interval: 1, retention: 1000 }] }];
+const scratch = scratchDirs('recovery');
+const schemas = [oneTier('fast', 1, 1000, 2)];
+/** The handle of the one series, x. */
+const X = 0;
 
-function patchU64(path: string, offset: number, change: (v: bigint) => bigint): void {
-  const fd = openSync(path, 'r+');
-  try {
-    const b = Buffer.alloc(8);
-    readSync(fd, b, 0, 8, offset);
-    b.writeBigUInt64LE(change(b.readBigUInt64LE(0)));
-    writeSync(fd, b, 0, 8, offset);
-  } finally {
-    closeSync(fd);
-  }
+/** A closed store whose series x has `values[i]` at T0 + i ms; returns its directory. */
+function storeWith(...values: number[]): string {
+  const dir = scratch();
+  const store = Store.open(dir, { schemas });
+  assert.equal(store.register('x'), X);
+  values.forEach((v, i) => {
+    store.record(X, v, T0 + i);
+  });
+  store.close();
+  return dir;
+}
+
+const slabOf = (dir: string): string => join(dir, 'fast.0.slab');
+
+/** Rewrites the u64 at `offset` of `dir`'s slab header as `change` says. */
+function patchU64(dir: string, offset: number, change: (v: bigint) => bigint): void {
+  patchBytes(slabOf(dir), offset, u64(change(readBytes(slabOf(dir), offset, 8).readBigUInt64LE(0))));
 }
 
 test('a newest slot torn across a 2^32 boundary (low word written, high not) is raised to the stamped slot', () => {
-  const dir = join(tmp, 'torn-newest');
-  const t = 1_700_000_000_000;
-  let store = Store.open(dir, { schemas });
-  const h = store.register('x');
-  store.record(h, 1, t);
-  store.close();
+  const dir = storeWith(1);
   // The new slot is stamped, but only the low word of the header went out: the value is low.
-  patchU64(join(dir, 'fast.0.slab'), OFFSET.newestSlot, (v) => v - 2n ** 32n);
-  store = Store.open(dir);
-  store.record(h, 2, t + 5);
+  patchU64(dir, OFFSET.newestSlot, (v) => v - 2n ** 32n);
+  const store = Store.open(dir);
+  store.record(X, 2, T0 + 5);
   assert.equal(store.stats().droppedLate, 0);
-  assert.deepEqual([...store.query(h).timestamps], [t, t + 5]);
-  assert.deepEqual([...store.query(h).values], [1, 2]);
-  assert.equal(store.info().schemas[0]!.tiers[0]!.newest, t + 5);
+  assert.deepEqual([...store.query(X).timestamps], [T0, T0 + 5]);
+  assert.deepEqual([...store.query(X).values], [1, 2]);
+  assert.equal(store.info().schemas[0]!.tiers[0]!.newest, T0 + 5);
   store.close();
 });
 
 test('a writer killed after stamping a new slot but before publishing it: newest is the stamped slot', () => {
-  const dir = join(tmp, 'unpublished');
-  const t = 1_700_000_000_000;
-  let store = Store.open(dir, { schemas });
-  const h = store.register('x');
-  store.record(h, 1, t);
-  store.record(h, 2, t + 1);
-  store.close();
-  patchU64(join(dir, 'fast.0.slab'), OFFSET.newestSlot, (v) => v - 1n);
-  store = Store.open(dir);
-  assert.equal(store.info().schemas[0]!.tiers[0]!.newest, t + 1);
-  store.record(h, 3, t);
+  const dir = storeWith(1, 2);
+  patchU64(dir, OFFSET.newestSlot, (v) => v - 1n);
+  const store = Store.open(dir);
+  assert.equal(store.info().schemas[0]!.tiers[0]!.newest, T0 + 1);
+  store.record(X, 3, T0);
   assert.deepEqual(
-    [...store.query(h).values],
+    [...store.query(X).values],
     [3, 2],
     'a point at the old newest slot is a late point, kept',
   );
@@ -62,38 +59,28 @@ test('a writer killed after stamping a new slot but before publishing it: newest
 });
 
 test('an odd generation left by a killed writer is closed on reopen, and readers still answer', () => {
-  const dir = join(tmp, 'odd-generation');
-  const t = 1_700_000_000_000;
-  let store = Store.open(dir, { schemas });
-  const h = store.register('x');
-  store.record(h, 7, t);
-  store.close();
-  patchU64(join(dir, 'fast.0.slab'), OFFSET.generation, (v) => v + 1n); // odd: mid-update
+  const dir = storeWith(7);
+  patchU64(dir, OFFSET.generation, (v) => v + 1n); // odd: mid-update
   const reader = Store.open(dir, { readOnly: true });
-  assert.deepEqual([...reader.query(h).values], [7], 'a reader does not hang on an odd generation');
-  store = Store.open(dir);
-  const buf = Buffer.alloc(4);
-  const fd = openSync(join(dir, 'fast.0.slab'), 'r');
-  readSync(fd, buf, 0, 4, OFFSET.generation);
-  closeSync(fd);
-  assert.equal(buf.readUInt32LE(0) % 2, 0, 'the writer made it even');
-  store.record(h, 8, t + 1);
-  assert.deepEqual([...reader.query(h).values], [7, 8]);
+  assert.deepEqual([...reader.query(X).values], [7], 'a reader does not hang on an odd generation');
+  const store = Store.open(dir);
+  assert.equal(
+    readBytes(slabOf(dir), OFFSET.generation, 4).readUInt32LE(0) % 2,
+    0,
+    'the writer made it even',
+  );
+  store.record(X, 8, T0 + 1);
+  assert.deepEqual([...reader.query(X).values], [7, 8]);
   reader.close();
   store.close();
 });
 
 test('a damaged newest slot far ahead of the stamped slots is repaired by the writer, not obeyed', () => {
-  const dir = join(tmp, 'newest-ahead');
-  const t = 1_700_000_000_000;
-  let store = Store.open(dir, { schemas });
-  const h = store.register('x');
-  store.record(h, 1, t);
-  store.close();
-  patchU64(join(dir, 'fast.0.slab'), OFFSET.newestSlot, () => 2n ** 32n);
-  store = Store.open(dir);
-  store.record(h, 2, t + 1);
+  const dir = storeWith(1);
+  patchU64(dir, OFFSET.newestSlot, () => 2n ** 32n);
+  const store = Store.open(dir);
+  store.record(X, 2, T0 + 1);
   assert.equal(store.stats().droppedLate, 0);
-  assert.deepEqual([...store.query(h).values], [1, 2]);
+  assert.deepEqual([...store.query(X).values], [1, 2]);
   store.close();
 });

@@ -1,6 +1,7 @@
 // What a Store reports about itself: info() (schemas, tiers, disk) and stats() (counters).
 import { statSync } from 'node:fs';
 import type { SchemaInfo, StoreInfo, StoreStats, TierInfo } from './api.js';
+import type { Catalog } from './catalog/catalog.js';
 import { ioError } from './errors.js';
 import { metadataPath } from './layout.js';
 import { writerActive, writerPid } from './lock.js';
@@ -15,8 +16,10 @@ export interface ReportSource {
   readOnly: boolean;
   /** Tier sets in schema order. */
   sets: readonly TierSet[];
-  /** Series registered (readers: as far as they know). */
-  seriesCount: number;
+  /** The series (readers: as far as they know). */
+  catalog: Catalog;
+  /** Size of the series journal. */
+  journalBytes: number;
 }
 
 /** Schemas, tiers (slots, bytes, oldest and newest point), series count and bytes on disk. */
@@ -28,7 +31,10 @@ export function storeInfo(src: ReportSource): StoreInfo {
   } catch (cause) {
     throw ioError(meta, 'stat', cause);
   }
-  const schemas = src.sets.map((set) => schemaInfo(set));
+  const schemas = src.sets.map((set, s) =>
+    schemaInfo(set, src.catalog.liveIn(s).length, src.catalog.retiredHolders(s).length),
+  );
+  totalBytes += src.journalBytes;
   for (const s of schemas) for (const t of s.tiers) totalBytes += t.bytes;
   return {
     dir: src.dir,
@@ -36,18 +42,21 @@ export function storeInfo(src: ReportSource): StoreInfo {
     writerActive: !src.readOnly || writerActive(src.dir),
     writerPid: src.readOnly ? writerPid(src.dir) : process.pid,
     schemas,
-    seriesCount: src.seriesCount,
+    seriesCount: schemas.reduce((n, s) => n + s.series, 0),
+    retiredCount: schemas.reduce((n, s) => n + s.retired, 0),
     totalBytes,
   };
 }
 
-function schemaInfo(set: TierSet): SchemaInfo {
+function schemaInfo(set: TierSet, live: number, retired: number): SchemaInfo {
   const { schema } = set;
   return {
     name: schema.name,
     match: { ...schema.match },
     maxSeries: schema.maxSeries,
-    series: set.columns,
+    series: live,
+    retired,
+    retireAfter: schema.retireAfter,
     tiers: set.rings.map((ring, index): TierInfo => {
       const t = schema.tiers[index]!;
       const span = ring.span(ring.currentNewest());
@@ -69,7 +78,10 @@ function schemaInfo(set: TierSet): SchemaInfo {
 }
 
 /** Counters since open, summed over the schemas. */
-export function storeStats(sets: readonly TierSet[], registered: number): StoreStats {
+export function storeStats(
+  sets: readonly TierSet[],
+  series: { registered: number; retired: number },
+): StoreStats {
   let recorded = 0;
   let droppedLate = 0;
   let windowsWritten = 0;
@@ -80,5 +92,5 @@ export function storeStats(sets: readonly TierSet[], registered: number): StoreS
     windowsWritten += set.counters.windowsWritten;
     autoConsolidations += set.counters.autoConsolidations;
   }
-  return { recorded, droppedLate, windowsWritten, autoConsolidations, registered };
+  return { recorded, droppedLate, windowsWritten, autoConsolidations, ...series };
 }

@@ -32,6 +32,11 @@ export interface SchemaConfig {
   maxSeries: number;
   /** Tiers from the finest to the coarsest. */
   tiers: TierConfig[];
+  /**
+   * Retire a series that has had no point for this long (store time), freeing its column once
+   * its data has aged out; default: never. A policy, not part of the layout: it can change on reopen.
+   */
+  retireAfter?: Duration | null;
 }
 
 /** A validated tier, all durations in ms. */
@@ -58,6 +63,8 @@ export interface Schema {
   readonly maxSeries: number;
   /** Tiers, fine to coarse. */
   readonly tiers: readonly Tier[];
+  /** Idle time (ms) after which a series is retired automatically, or null for never. */
+  readonly retireAfter: number | null;
 }
 
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
@@ -71,7 +78,7 @@ function configError(message: string): RondoError {
 }
 
 /** The keys a schema configuration may have. */
-const SCHEMA_KEYS = ['name', 'match', 'maxSeries', 'tiers'] as const;
+const SCHEMA_KEYS = ['name', 'match', 'maxSeries', 'tiers', 'retireAfter'] as const;
 /** The keys a tier configuration may have. */
 const TIER_KEYS = ['interval', 'retention', 'consolidation', 'xff'] as const;
 
@@ -101,7 +108,11 @@ export function normalizeSchema(config: SchemaConfig, headerBytes: number): Sche
     normalizeTier(`schema ${name} tier ${i}`, t, i, maxSeries, headerBytes),
   );
   checkTierChain(name, tiers);
-  return { name, match, maxSeries, tiers };
+  const retireAfter =
+    config.retireAfter === undefined || config.retireAfter === null
+      ? null
+      : parseDuration(config.retireAfter, `schema ${name} retireAfter`);
+  return { name, match, maxSeries, tiers, retireAfter };
 }
 
 /** The schema's `match` labels, sorted by key; each must be a label a series could carry. */
@@ -208,10 +219,13 @@ export function normalizeSchemas(configs: readonly SchemaConfig[], headerBytes: 
 }
 
 /** The canonical JSON of a schema: the bytes its hash is computed over (see docs/storage-format.md). */
-export function canonicalSchemaJson(schema: Schema): string {
+export function canonicalSchemaJson(schema: Schema, legacyOrder = false): string {
+  // Sorted explicitly: an object lists integer-like keys ("9", "10") first whatever their order.
+  const match = Object.entries(schema.match);
+  if (!legacyOrder) match.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify({
     name: schema.name,
-    match: Object.entries(schema.match),
+    match,
     maxSeries: schema.maxSeries,
     tiers: schema.tiers.map((t) => ({
       interval: t.interval,
@@ -225,6 +239,14 @@ export function canonicalSchemaJson(schema: Schema): string {
 /** FNV-1a 64 of the schema's canonical JSON in UTF-8. */
 export function schemaHash(schema: Schema): bigint {
   return fnv1a64(new TextEncoder().encode(canonicalSchemaJson(schema)));
+}
+
+/**
+ * The hash rondo before 0.2 wrote for `schema`: the same but for `match` keys that look like
+ * integers, which it listed first (JavaScript's key order). Slabs with it still open.
+ */
+export function legacySchemaHash(schema: Schema): bigint {
+  return fnv1a64(new TextEncoder().encode(canonicalSchemaJson(schema, true)));
 }
 
 /** True when `labels` carry every label of the schema's `match` with the same value. */
@@ -244,5 +266,11 @@ export function schemaToConfig(schema: Schema): SchemaConfig {
         ? { interval: t.interval, retention: t.retention }
         : { interval: t.interval, retention: t.retention, consolidation: t.consolidation!, xff: t.xff },
     ),
+    ...(schema.retireAfter === null ? {} : { retireAfter: schema.retireAfter }),
   };
+}
+
+/** FNV-1a 64 over the canonical JSON of every schema, one per line: what a journal belongs to. */
+export function schemasHash(schemas: readonly Schema[]): bigint {
+  return fnv1a64(new TextEncoder().encode(schemas.map((s) => canonicalSchemaJson(s)).join('\n')));
 }

@@ -4,20 +4,20 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { type SeriesHandle, Store } from './index.js';
-import { oneTier, removeDir, tempDir, throwsCode } from './test-fixtures/helpers.js';
+import { oneTier, scratchDirs, T0, throwsCode } from './test-fixtures/helpers.js';
 
 const SEC = 1000;
-const T0 = 1_700_000_000_000; // an aligned, realistic epoch ms
 
-/** Opens a fresh single-tier store in a temp dir, runs `fn`, closes and removes it. */
+const scratch = scratchDirs('semantics');
+
+/** Opens a fresh single-tier store in a scratch dir, runs `fn`, and closes it. */
 function withStore(interval: number, slots: number, fn: (store: Store, dir: string) => void, maxSeries = 4) {
-  const dir = tempDir();
+  const dir = scratch();
   const store = Store.open(dir, { schemas: [oneTier('s', interval, slots, maxSeries)] });
   try {
     fn(store, dir);
   } finally {
     store.close();
-    removeDir(dir);
   }
 }
 
@@ -25,6 +25,24 @@ function points(store: Store, h: SeriesHandle, start?: number, end?: number): [n
   const r = store.query(h, { start, end });
   assert.equal(r.timestamps.length, r.values.length);
   return Array.from(r.timestamps, (t, i) => [t, r.values[i]!]);
+}
+
+/** The points of `h` as [seconds after T0, value]. */
+function bySecond(store: Store, h: SeriesHandle): [number, number][] {
+  return points(store, h).map(([t, v]) => [(t - T0) / SEC, v]);
+}
+
+/** The seconds after T0 at which `h` has a point. */
+function seconds(store: Store, h: SeriesHandle): number[] {
+  return points(store, h).map(([t]) => (t - T0) / SEC);
+}
+
+/** Registers a and b and records one lap of a 10-slot ring: a = i and b = -i at T0 + i s. */
+function oneLap(store: Store): [SeriesHandle, SeriesHandle] {
+  const a = store.register('a');
+  const b = store.register('b');
+  for (let i = 0; i < 10; i++) store.recordBatch([a, b], [i, -i], T0 + i * SEC);
+  return [a, b];
 }
 
 function newest(store: Store): number | null {
@@ -147,19 +165,14 @@ describe('slot alignment and last-wins', () => {
 describe('never a stale value', () => {
   test('after the ring wraps, a series not recorded in a slot has no point there', () => {
     withStore(SEC, 10, (store) => {
-      const a = store.register('a');
-      const b = store.register('b');
-      for (let i = 0; i < 10; i++) store.recordBatch([a, b], [i, -i], T0 + i * SEC);
+      const [a, b] = oneLap(store);
       for (let i = 10; i < 15; i++) store.record(a, i, T0 + i * SEC);
       // Half a lap later B keeps exactly its slots that are still in the ring.
-      assert.deepEqual(
-        points(store, b).map(([t]) => (t - T0) / SEC),
-        [5, 6, 7, 8, 9],
-      );
+      assert.deepEqual(seconds(store, b), [5, 6, 7, 8, 9]);
       for (let i = 15; i < 20; i++) store.record(a, i, T0 + i * SEC);
       assert.deepEqual(points(store, b), []);
       assert.deepEqual(
-        points(store, a).map(([t, v]) => [(t - T0) / SEC, v]),
+        bySecond(store, a),
         Array.from({ length: 10 }, (_, k) => [10 + k, 10 + k]),
       );
     });
@@ -167,24 +180,16 @@ describe('never a stale value', () => {
 
   test('after a gap shorter than a lap: skipped slots are empty, older slots intact', () => {
     withStore(SEC, 10, (store) => {
-      const a = store.register('a');
-      const b = store.register('b');
-      for (let i = 0; i < 10; i++) store.recordBatch([a, b], [i, -i], T0 + i * SEC);
+      const [a, b] = oneLap(store);
       store.record(a, 15, T0 + 15 * SEC); // slots 10..14 skipped; ring now 6..15
-      assert.deepEqual(
-        points(store, a).map(([t, v]) => [(t - T0) / SEC, v]),
-        [
-          [6, 6],
-          [7, 7],
-          [8, 8],
-          [9, 9],
-          [15, 15],
-        ],
-      );
-      assert.deepEqual(
-        points(store, b).map(([t]) => (t - T0) / SEC),
-        [6, 7, 8, 9],
-      );
+      assert.deepEqual(bySecond(store, a), [
+        [6, 6],
+        [7, 7],
+        [8, 8],
+        [9, 9],
+        [15, 15],
+      ]);
+      assert.deepEqual(seconds(store, b), [6, 7, 8, 9]);
       const info = store.info().schemas[0]!.tiers[0]!;
       assert.equal(info.slotsUsed, 5);
       assert.equal(info.oldest, T0 + 6 * SEC);
@@ -193,9 +198,7 @@ describe('never a stale value', () => {
 
   test('after a gap longer than a lap: nothing old survives', () => {
     withStore(SEC, 10, (store) => {
-      const a = store.register('a');
-      const b = store.register('b');
-      for (let i = 0; i < 10; i++) store.recordBatch([a, b], [i, -i], T0 + i * SEC);
+      const [a, b] = oneLap(store);
       store.record(a, 35, T0 + 35 * SEC);
       assert.deepEqual(points(store, a), [[T0 + 35 * SEC, 35]]);
       assert.deepEqual(points(store, b), []);
@@ -227,28 +230,20 @@ describe('never a stale value', () => {
 describe('late and out-of-order points', () => {
   test('late points within retention are stored, also in a slot skipped by a gap', () => {
     withStore(SEC, 10, (store) => {
-      const a = store.register('a');
-      const b = store.register('b');
-      for (let i = 0; i < 10; i++) store.recordBatch([a, b], [i, -i], T0 + i * SEC);
+      const [a, b] = oneLap(store);
       store.record(a, 15, T0 + 15 * SEC); // skips 10..14, whose positions held B's slots 0..4
       store.record(a, 12, T0 + 12 * SEC + 400);
       store.record(a, 7.5, T0 + 7 * SEC);
-      assert.deepEqual(
-        points(store, a).map(([t, v]) => [(t - T0) / SEC, v]),
-        [
-          [6, 6],
-          [7, 7.5],
-          [8, 8],
-          [9, 9],
-          [12, 12],
-          [15, 15],
-        ],
-      );
+      assert.deepEqual(bySecond(store, a), [
+        [6, 6],
+        [7, 7.5],
+        [8, 8],
+        [9, 9],
+        [12, 12],
+        [15, 15],
+      ]);
       // The late slot 12 reuses the position of slot 2: B's old value there must not reappear.
-      assert.deepEqual(
-        points(store, b).map(([t]) => (t - T0) / SEC),
-        [6, 7, 8, 9],
-      );
+      assert.deepEqual(seconds(store, b), [6, 7, 8, 9]);
       assert.equal(newest(store), T0 + 15 * SEC);
       assert.equal(store.stats().droppedLate, 0);
     });
@@ -263,10 +258,7 @@ describe('late and out-of-order points', () => {
       store.record(a, 11, T0 + 11 * SEC);
       assert.equal(store.stats().droppedLate, 2);
       assert.equal(store.stats().recorded, 2);
-      assert.deepEqual(
-        points(store, a).map(([t]) => (t - T0) / SEC),
-        [11, 20],
-      );
+      assert.deepEqual(seconds(store, a), [11, 20]);
       // A late point before the first slot in use of an almost-empty ring is fine too.
       assert.equal(newest(store), T0 + 20 * SEC);
     });
@@ -274,9 +266,7 @@ describe('late and out-of-order points', () => {
 
   test('a jump far into the future clears everything it skips', () => {
     withStore(SEC, 10, (store) => {
-      const a = store.register('a');
-      const b = store.register('b');
-      for (let i = 0; i < 10; i++) store.recordBatch([a, b], [i, i], T0 + i * SEC);
+      const [a, b] = oneLap(store);
       const far = T0 + 1_000_003 * SEC;
       store.record(a, 99, far);
       assert.deepEqual(points(store, a), [[far, 99]]);
@@ -302,16 +292,13 @@ describe('late and out-of-order points', () => {
       store.record(a, 6, T0 + 6 * SEC);
       store.record(a, 1, T0 + SEC);
       assert.equal(newest(store), T0 + 6 * SEC);
-      assert.deepEqual(
-        points(store, a).map(([t, v]) => [(t - T0) / SEC, v]),
-        [
-          [1, 1],
-          [3, 3],
-          [4, 4],
-          [5, 5],
-          [6, 6],
-        ],
-      );
+      assert.deepEqual(bySecond(store, a), [
+        [1, 1],
+        [3, 3],
+        [4, 4],
+        [5, 5],
+        [6, 6],
+      ]);
       // After late writes, a write into the newest slot (record's fast path) still lands there.
       store.record(a, 66, T0 + 6 * SEC + 1);
       assert.deepEqual(points(store, a, T0 + 6 * SEC), [[T0 + 6 * SEC, 66]]);
@@ -444,7 +431,7 @@ describe('model-based', () => {
       );
       fc.assert(
         fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), (ops) => {
-          const dir = tempDir();
+          const dir = scratch();
           const schemas = [oneTier('s', interval, slots, 4)];
           let store = Store.open(dir, { schemas });
           try {
@@ -486,7 +473,6 @@ describe('model-based', () => {
             }
           } finally {
             store.close();
-            removeDir(dir);
           }
         }),
         { seed: 20_240_601 + slots, numRuns: 120 },

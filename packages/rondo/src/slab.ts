@@ -28,6 +28,8 @@ export const OFFSET = {
   consolidatedTo: 80,
   seriesCount: 88,
   generation: 92,
+  catalogSeq: 96,
+  superseded: 100,
 } as const;
 /** The checksum covers bytes [0, CHECKSUM_COVERS): the fields that never change. */
 export const CHECKSUM_COVERS = 48;
@@ -41,6 +43,8 @@ export function slabBytes(slots: number, capacity: number): number {
 export interface SlabIdentity {
   /** FNV-1a 64 of the schema's canonical JSON. */
   readonly schemaHash: bigint;
+  /** The hash older versions computed for the same schema, when it differs (also accepted). */
+  readonly legacySchemaHash?: bigint;
   /** Tier index within the schema. */
   readonly tierIndex: number;
   /** Ring size. */
@@ -86,6 +90,12 @@ export function createSlab(path: string, id: SlabIdentity): void {
   }
 }
 
+/** The header's schema hash, read as the current one when it is the legacy hash of the same schema. */
+function storedHash(b: Buffer, id: SlabIdentity): bigint {
+  const h = b.readBigUInt64LE(OFFSET.schemaHash);
+  return id.legacySchemaHash !== undefined && h === id.legacySchemaHash ? id.schemaHash : h;
+}
+
 function checkHeader(path: string, b: Buffer, size: number, id: SlabIdentity): void {
   if (b.toString('latin1', 0, 8) !== MAGIC) throw corrupt(path, 'not a rondo slab (bad magic)');
   const version = b.readUInt32LE(OFFSET.version);
@@ -97,7 +107,7 @@ function checkHeader(path: string, b: Buffer, size: number, id: SlabIdentity): v
     throw corrupt(path, 'header checksum mismatch (the header was overwritten)');
   }
   const fields: [string, bigint | number, bigint | number][] = [
-    ['schema hash', b.readBigUInt64LE(OFFSET.schemaHash), id.schemaHash],
+    ['schema hash', storedHash(b, id), id.schemaHash],
     ['tier index', b.readUInt32LE(OFFSET.tierIndex), id.tierIndex],
     ['slot count', b.readUInt32LE(OFFSET.slotCount), id.slots],
     ['series capacity', b.readUInt32LE(OFFSET.seriesCapacity), id.capacity],
@@ -238,6 +248,26 @@ export class Slab {
   /** Publishes the series count (writer only). */
   setSeriesCount(n: number): void {
     Atomics.store(this.header, OFFSET.seriesCount / 4, n);
+  }
+
+  /** A counter the writer bumps after each change to the series journal (readers poll it). */
+  get catalogSeq(): number {
+    return Atomics.load(this.header, OFFSET.catalogSeq / 4);
+  }
+
+  /** True once a migration replaced this slab's store generation (readers must reopen). */
+  get superseded(): boolean {
+    return Atomics.load(this.header, OFFSET.superseded / 4) !== 0;
+  }
+
+  /** Marks the slab superseded by a migration (the migrating writer only). */
+  markSuperseded(): void {
+    Atomics.store(this.header, OFFSET.superseded / 4, 1);
+  }
+
+  /** Bumps {@link catalogSeq} (writer only). */
+  bumpCatalogSeq(): void {
+    Atomics.add(this.header, OFFSET.catalogSeq / 4, 1);
   }
 
   private checkMutable(): void {

@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Store, storeExists, writerActive } from './index.js';
 import type { SchemaConfig } from './schema.js';
-import { oneTier, scratchDirs } from './test-fixtures/helpers.js';
+import { oneTier, scratchDirs, T0, throwsCode } from './test-fixtures/helpers.js';
 
-const T0 = 1_700_000_000_000;
 const dir = scratchDirs('store');
 
 const ROUTED: SchemaConfig[] = [
@@ -29,6 +28,7 @@ test('creation writes metadata, a lock and one full-size slab per schema and tie
     'db-prod.0.slab',
     'rest.0.slab',
     'rondo.json',
+    'series.journal',
     'web.0.slab',
   ]);
   assert.ok(storeExists(d));
@@ -51,7 +51,7 @@ test('creation writes metadata, a lock and one full-size slab per schema and tie
     { interval: 10, retention: 200, slots: 20, maxSeries: 2 },
     { interval: 60_000, retention: 3_600_000, slots: 60, maxSeries: 5 },
   ];
-  let total = statSync(join(d, 'rondo.json')).size;
+  let total = statSync(join(d, 'rondo.json')).size + statSync(join(d, 'series.journal')).size;
   info.schemas.forEach((s, i) => {
     assert.equal(s.tiers.length, 1);
     const t = s.tiers[0]!;
@@ -110,13 +110,17 @@ test('info() follows the data: oldest, newest, slots used, series count, sizes u
   assert.equal(info.schemas[0]!.series, 2);
   assert.equal(statSync(t.file).size, 4096 + 10 * 4 * 8);
   assert.equal(t.bytes, 4096 + 10 * 4 * 8);
-  assert.equal(info.totalBytes, t.bytes + statSync(join(d, 'rondo.json')).size);
+  assert.equal(
+    info.totalBytes,
+    t.bytes + statSync(join(d, 'rondo.json')).size + statSync(join(d, 'series.journal')).size,
+  );
   assert.deepEqual(store.stats(), {
     recorded: 11,
     droppedLate: 0,
     windowsWritten: 0,
     autoConsolidations: 0,
     registered: 2,
+    retired: 0,
   });
   store.close();
 });
@@ -242,5 +246,27 @@ test('consolidate() on a single-tier store has nothing to do', () => {
   const stop = store.startMaintenance({ every: '10ms' });
   stop();
   stop();
+  store.close();
+});
+
+test('newestEnd() is the end of the newest tier-0 slot over all schemas, for writers and readers', () => {
+  const d = dir();
+  const store = Store.open(d, {
+    schemas: [{ ...oneTier('a', 1000, 60, 2), match: { s: 'a' } }, oneTier('b', 10_000, 60, 2)],
+  });
+  assert.equal(store.newestEnd(), null);
+  const a = store.register('x', { s: 'a' });
+  const b = store.register('y');
+  store.record(a, 1, T0 + 1500);
+  store.record(b, 1, T0);
+  assert.equal(store.newestEnd(), T0 + 10_000, "b's 10 s slot ends last");
+  store.record(a, 1, T0 + 12_000);
+  const reader = Store.open(d, { readOnly: true });
+  assert.equal(reader.newestEnd(), T0 + 13_000);
+  throwsCode(() => reader.newestEnd(5), 'ERR_RONDO_INVALID_TIER');
+  assert.equal(reader.newestEnd(0, ['a']), T0 + 13_000);
+  assert.equal(reader.newestEnd(0, ['b']), T0 + 10_000, 'only the schemas named count');
+  throwsCode(() => reader.newestEnd(0, ['nope']), 'ERR_RONDO_NOT_FOUND');
+  reader.close();
   store.close();
 });

@@ -8,16 +8,21 @@ import type {
   StoreOptions,
   StoreStats,
 } from './api.js';
+import type { Catalog, SeriesEntry } from './catalog/catalog.js';
+import { identityKey } from './catalog/journal.js';
+import { readerRefresh } from './catalog/reader.js';
+import { type RegisterOptions, Registry, type SeriesSpec } from './catalog/registry.js';
+import type { SeriesLog } from './catalog/series-log.js';
 import { CursorLocks } from './cursors.js';
 import { type DrainBatch, type DrainOptions, drainStore } from './drain.js';
 import { closed, invalidTimestamp, invalidValue, RondoError, readOnly } from './errors.js';
-import { type Labels, normalizeSeries, seriesKey } from './labels.js';
+import { type Labels, normalizeSeries } from './labels.js';
 import { startMaintenanceTimer } from './maintenance.js';
-import { readMetadata, type SeriesRecord, writeMetadata } from './metadata.js';
-import { closeOpened, type OpenedStore, openStoreDir } from './open.js';
+import { type MigrateOptions, type MigrationResult, migrate } from './migrate.js';
+import { closeOpened, openStoreDir } from './open.js';
 import { storeInfo, storeStats } from './report.js';
-import { type Ring, S_END, S_START, S_WRITES } from './ring.js';
-import { type Schema, schemaMatches } from './schema.js';
+import { S_END, S_START, S_WRITES } from './ring.js';
+import type { Schema } from './schema.js';
 import { T_TIME, type TierSet } from './tiers.js';
 import { MAX_TIMESTAMP_MS } from './timestamp.js';
 import { checkOptions, checkTier, checkTime } from './validate.js';
@@ -30,8 +35,8 @@ const P_VALUE = 0;
 const P_TIME = 1;
 
 /**
- * A rondo store: a directory of fixed-size memory-mapped rings, one per (schema, tier).
- * One writer per store (flock); any number of readers, in any process.
+ * A rondo store: a directory of fixed-size memory-mapped rings, one per (schema, tier), and a
+ * journal of its series. One writer per store (flock); any number of readers, in any process.
  */
 export class Store {
   /** Store directory. */
@@ -40,129 +45,118 @@ export class Store {
   readonly readOnly: boolean;
   private readonly schemas: readonly Schema[];
   private readonly sets: readonly TierSet[];
-  private readonly records: SeriesRecord[] = [];
-  private readonly keys = new Map<string, SeriesHandle>();
-  // Hot-path tables indexed by handle: the tier-0 column, its ring, and its tier set.
-  // Readers and closed stores keep them empty so record() fails on the first lookup.
-  private cols: Float64Array[] = [];
-  private rings: Ring[] = [];
-  private handleSets: TierSet[] = [];
+  private readonly catalog: Catalog;
+  private readonly log: SeriesLog | null;
+  private readonly registry: Registry | null;
+  /** Directory of the current generation's data files (slabs, journal, cursors). */
+  private readonly dataDir: string;
+  // record()'s table: the entry of handle h is at [h & mask]; emptied by close().
+  private table: (SeriesEntry | undefined)[];
+  private mask: number;
   private lockFd: number | null;
   private closed = false;
-  private registered = 0;
+  private catalogSeq = 0;
   private readonly maintenance = new Set<() => void>();
   /** record()'s slow path takes [P_VALUE] and [P_TIME] here: doubles passed as arguments would be boxed. */
   private readonly pending = new Float64Array(2);
   private readonly cursorLocks = new CursorLocks();
 
-  private constructor(opened: OpenedStore) {
+  private constructor(dir: string, options: StoreOptions) {
+    const opened = openStoreDir(dir, options);
     this.dir = opened.dir;
     this.readOnly = opened.readOnly;
     this.schemas = opened.schemas;
     this.sets = opened.sets;
+    this.catalog = opened.catalog;
+    this.log = opened.log;
     this.lockFd = opened.lockFd;
+    this.dataDir = opened.dataDir;
+    try {
+      this.registry = this.readOnly ? null : new Registry(this.catalog, this.log!, this.schemas, this.sets);
+    } catch (err) {
+      closeOpened(this.sets, this.log, this.lockFd);
+      throw err;
+    }
+    this.catalogSeq = this.sets[0]!.rings[0]!.slab.catalogSeq;
+    this.table = this.catalog.table;
+    this.mask = this.catalog.mask;
   }
 
   /**
    * Opens the store in `dir`. With `schemas`, creates it when absent or checks that an existing
-   * store has exactly these schemas (ERR_RONDO_SCHEMA_MISMATCH). Without, opens an existing store
-   * with its stored schemas (ERR_RONDO_NOT_FOUND when there is none).
+   * store has exactly these schemas (ERR_RONDO_SCHEMA_MISMATCH; with `migrate: true` the store
+   * is migrated to them instead). Without, opens an existing store with its stored schemas
+   * (ERR_RONDO_NOT_FOUND when there is none).
    */
   static open(dir: string, options: StoreOptions = {}): Store {
-    const opened = openStoreDir(dir, options);
-    const store = new Store(opened);
-    try {
-      store.adopt(opened.series);
-    } catch (err) {
-      closeOpened(opened.sets, opened.lockFd);
-      throw err;
-    }
-    if (!store.readOnly)
-      for (const set of store.sets) for (const ring of set.rings) ring.slab.setSeriesCount(set.columns);
-    return store;
+    return new Store(dir, options);
   }
 
-  /** Adds series records (from metadata) to the in-memory tables. */
-  private adopt(series: readonly SeriesRecord[]): void {
-    for (let h = this.records.length; h < series.length; h++) {
-      const rec = series[h]!;
-      const set = this.setNamed(rec.schema);
-      this.records.push(rec);
-      this.keys.set(seriesKey(rec.name, rec.labels), h);
-      set.columns = Math.max(set.columns, rec.column + 1);
-      if (!this.readOnly) this.bindHandle(h, set, rec.column);
-    }
+  /**
+   * Rewrites the store in `dir` into `options.schemas` (more or fewer series slots, tiers added,
+   * removed or changed, schemas added or reordered), keeping every point that fits the new
+   * layout; crash-safe (the store opens afterwards as the old or the new version). Needs the
+   * writer lock: ERR_RONDO_LOCKED while a writer has the store open. See docs/architecture.md.
+   */
+  static migrate(dir: string, options: MigrateOptions): MigrationResult {
+    return migrate(dir, options);
   }
 
-  private setNamed(schema: string): TierSet {
-    return this.sets[this.schemas.findIndex((s) => s.name === schema)]!;
+  /** After the catalogue changed: record()'s table may have been replaced by a bigger one. */
+  private syncTable(): void {
+    this.table = this.catalog.table;
+    this.mask = this.catalog.mask;
   }
 
-  private bindHandle(h: SeriesHandle, set: TierSet, column: number): void {
-    const ring = set.rings[0]!;
-    this.cols[h] = ring.slab.values.subarray(column * ring.slots, (column + 1) * ring.slots);
-    this.rings[h] = ring;
-    this.handleSets[h] = set;
-  }
-
-  /** Readers pick up series the writer registered since the last look (a header counter tells). */
+  /** Readers pick up what the writer changed in the catalogue since the last look (a header counter tells). */
   private refresh(): void {
     if (!this.readOnly || this.closed) return;
-    if (this.sets.every((set) => set.rings[0]!.slab.seriesCount <= set.columns)) return;
-    this.adopt(readMetadata(this.dir).series);
+    const seq = this.sets[0]!.rings[0]!.slab.catalogSeq;
+    // A format-1 store written by an older rondo publishes new series in the header counts only.
+    const grew = this.log === null && this.sets.some((set) => set.rings[0]!.slab.seriesCount > set.columns);
+    if (seq === this.catalogSeq && !grew) return;
+    this.catalogSeq = seq;
+    readerRefresh(this.catalog, this.log, this.sets, this.dir);
+    this.syncTable();
   }
 
   private checkOpen(): void {
     if (this.closed) throw closed(this.dir);
   }
 
-  private checkWritable(what: string): void {
+  private writer(what: string): Registry {
     this.checkOpen();
-    if (this.readOnly) throw readOnly(what, this.dir);
+    if (this.registry === null) throw readOnly(what, this.dir);
+    return this.registry;
   }
 
   /**
-   * Registers a series (or returns the handle it already has) in the first schema whose `match`
-   * its labels satisfy. Durable when it returns.
+   * Registers a series (or returns the handle of the live series with the same name and labels)
+   * in the first schema whose `match` its labels carry. Survives a crash of the process when it
+   * returns (one write to the journal); flush() makes it survive a power loss too.
    */
-  register(name: string, labels: Labels = {}): SeriesHandle {
-    this.checkWritable('register');
-    const norm = normalizeSeries(name, labels);
-    const existing = this.keys.get(seriesKey(norm.name, norm.labels));
-    if (existing !== undefined) return existing;
-    const set = this.route(name, norm.labels);
-    if (set.columns >= set.schema.maxSeries) {
-      throw new RondoError(
-        'ERR_RONDO_MAX_SERIES',
-        `schema ${set.schema.name} is full: it holds ${set.schema.maxSeries} series (maxSeries)`,
-      );
-    }
-    const rec: SeriesRecord = {
-      name: norm.name,
-      labels: norm.labels,
-      schema: set.schema.name,
-      column: set.columns,
-    };
-    // The column must be empty before the series exists: rings clear only registered columns.
-    set.clearColumn(rec.column);
-    writeMetadata(this.dir, this.schemas, [...this.records, rec]);
-    this.adopt([...this.records, rec]);
-    for (const ring of set.rings) ring.slab.setSeriesCount(set.columns);
-    this.registered++;
-    return this.records.length - 1;
+  register(name: string, labels: Labels = {}, options: RegisterOptions = {}): SeriesHandle {
+    const e = this.writer('register').register(name, labels, options);
+    this.syncTable();
+    return e.handle;
   }
 
-  /** The tier set of the first schema whose `match` the labels satisfy. */
-  private route(name: string, labels: Labels): TierSet {
-    const index = this.schemas.findIndex((s) => schemaMatches(s, labels));
-    if (index < 0) {
-      const list = this.schemas.map((s) => `${s.name} ${JSON.stringify(s.match)}`).join(', ');
-      throw new RondoError(
-        'ERR_RONDO_NO_MATCHING_SCHEMA',
-        `no schema matches ${name} ${JSON.stringify(labels)} (schemas: ${list})`,
-      );
-    }
-    return this.sets[index]!;
+  /** Registers many series with one journal write (all or none); returns their handles in order. */
+  registerMany(series: readonly SeriesSpec[]): SeriesHandle[] {
+    const entries = this.writer('registerMany').registerMany(series);
+    this.syncTable();
+    return entries.map((e) => e.handle);
+  }
+
+  /**
+   * Retires a series: it can no longer be recorded (its handle is then ERR_RONDO_INVALID_HANDLE
+   * for record()), its data stays queryable until it has aged out of every tier, and then its
+   * column is given to a new series. Idempotent.
+   */
+  retire(handle: SeriesHandle): void {
+    const registry = this.writer('retire');
+    const e = this.entryOf(handle);
+    if (e.live) registry.retire(e);
   }
 
   /**
@@ -171,34 +165,34 @@ export class Store {
    * a point too old for the ring is dropped and counted.
    */
   record(handle: SeriesHandle, value: number, timestamp?: number): void {
-    const col = this.cols[handle];
-    // The typeof test keeps strings such as '0' or 'length' from indexing the table.
-    if (col === undefined || typeof handle !== 'number') throw this.handleError(handle);
+    const e = this.table[handle & this.mask];
+    // A stale or foreign handle finds another series' entry, or none; a string never equals a number.
+    if (e === undefined || e.handle !== handle || e.col === null) throw this.handleError(handle);
     if (typeof value !== 'number' || (value - value !== 0 && !Number.isNaN(value))) throw invalidValue(value);
     const t = timestamp === undefined ? Date.now() : timestamp;
-    const ring = this.rings[handle]!;
+    const ring = e.ring!;
     const state = ring.state;
     if (typeof t === 'number' && t >= state[S_START]! && t < state[S_END]!) {
-      col[ring.curPos] = value;
+      e.col[ring.curPos] = value;
       state[S_WRITES]!++;
       return;
     }
     if (typeof t !== 'number') throw invalidTimestamp(t);
     this.pending[P_VALUE] = value;
     this.pending[P_TIME] = t;
-    this.recordSlow(handle);
+    this.recordSlow(e);
   }
 
   /** A point outside the current slot: advance the ring, open a late slot, or drop it. */
-  private recordSlow(handle: SeriesHandle): void {
-    const set = this.handleSets[handle]!;
+  private recordSlow(e: SeriesEntry): void {
+    const set = e.set!;
     const t = this.pending[P_TIME]!;
     if (!(t >= set.minTime && t < TIME_END)) throw this.timestampError(t, set);
     set.state[T_TIME] = t;
     const pos = set.writePosition();
     if (pos < 0) return;
-    this.cols[handle]![pos] = this.pending[P_VALUE]!;
-    this.rings[handle]!.state[S_WRITES]!++;
+    e.col![pos] = this.pending[P_VALUE]!;
+    e.ring!.state[S_WRITES]!++;
   }
 
   private timestampError(t: unknown, set: TierSet): RondoError {
@@ -219,10 +213,11 @@ export class Store {
     const t = timestamp === undefined ? Date.now() : timestamp;
     for (let i = 0; i < handles.length; i++) {
       const h = handles[i]!;
-      if (this.cols[h] === undefined || typeof h !== 'number') throw this.handleError(h);
+      const e = this.table[h & this.mask];
+      if (e === undefined || e.handle !== h || e.col === null) throw this.handleError(h);
       // Per handle: schemas differ in their first valid time, and nothing may be written on failure.
-      const set = this.handleSets[h]!;
-      if (typeof t !== 'number' || !(t >= set.minTime && t < TIME_END)) throw this.timestampError(t, set);
+      if (typeof t !== 'number' || !(t >= e.set!.minTime && t < TIME_END))
+        throw this.timestampError(t, e.set!);
       const v = values[i]!;
       if (typeof v !== 'number' || (v - v !== 0 && !Number.isNaN(v))) throw invalidValue(v);
     }
@@ -232,30 +227,52 @@ export class Store {
   private handleError(handle: unknown): RondoError {
     if (this.closed) return closed(this.dir);
     if (this.readOnly) return readOnly('record', this.dir);
+    const e = typeof handle === 'number' ? this.catalog.get(handle) : undefined;
+    if (e !== undefined && !e.live) {
+      return new RondoError(
+        'ERR_RONDO_INVALID_HANDLE',
+        `series ${handle} (${e.name}) was retired at ${new Date(e.retiredAt).toISOString()}: it can no longer be recorded (register it again for a new series)`,
+      );
+    }
     return new RondoError(
       'ERR_RONDO_INVALID_HANDLE',
       `${String(handle)} is not a series handle of this store`,
     );
   }
 
-  /** The record of a handle, for reads (readers look for series registered since). */
-  private recordOf(handle: SeriesHandle): SeriesRecord {
+  /** The entry of a handle for reads (readers look for series registered since). */
+  private entryOf(handle: SeriesHandle): SeriesEntry {
     this.checkOpen();
-    if (!Number.isInteger(handle) || handle < 0 || handle >= this.records.length) this.refresh();
-    const rec = Number.isInteger(handle) && handle >= 0 ? this.records[handle] : undefined;
-    if (rec === undefined) {
+    let e = typeof handle === 'number' ? this.catalog.get(handle) : undefined;
+    if (e === undefined) {
+      this.refresh();
+      e = typeof handle === 'number' ? this.catalog.get(handle) : undefined;
+    }
+    if (e === undefined) {
       throw new RondoError(
         'ERR_RONDO_INVALID_HANDLE',
-        `${String(handle)} is not a series handle of this store`,
+        `${String(handle)} is not a series handle of this store (or its series was retired and its data has aged out)`,
       );
     }
-    return rec;
+    return e;
   }
 
   /** The points of a series in `start ≤ t < end`, ascending, from one tier. */
   query(handle: SeriesHandle, options: QueryOptions = {}): QueryResult {
-    const rec = this.recordOf(handle);
-    const set = this.setNamed(rec.schema);
+    this.refresh();
+    const e = this.entryOf(handle);
+    const result = this.read(e, options);
+    if (!this.readOnly) return result;
+    // A reader looks at the catalogue again: had the writer retired the series and given its
+    // column to another while the points were read, the other's points (all at or after the
+    // retirement) must not be returned under this series' name.
+    this.refresh();
+    return trimToLife(result, e);
+  }
+
+  /** query() for a known entry. */
+  private read(e: SeriesEntry, options: QueryOptions): QueryResult {
+    const set = this.sets[e.schema]!;
     checkOptions('query', options, ['start', 'end', 'tier']);
     const start = checkTime('query', 'start', options.start);
     const end = checkTime('query', 'end', options.end);
@@ -269,33 +286,36 @@ export class Store {
     const ring = set.rings[tier]!;
     const newest = ring.currentNewest();
     const covered = start === undefined || (auto?.covered ?? ring.covers(newest, start));
-    const from = start === undefined ? 0 : Math.ceil(start / ring.intervalMs);
-    const to = end === undefined ? newest : Math.ceil(end / ring.intervalMs) - 1;
-    const points = ring.read(rec.column, from, to, newest);
+    // The series owns its column only from its floor to its retirement (see SeriesEntry).
+    const from = Math.max(
+      start === undefined ? 0 : Math.ceil(start / ring.intervalMs),
+      Math.ceil(e.floor / ring.intervalMs),
+    );
+    let to = end === undefined ? newest : Math.ceil(end / ring.intervalMs) - 1;
+    if (e.retiredAt !== Number.POSITIVE_INFINITY)
+      to = Math.min(to, Math.ceil(e.retiredAt / ring.intervalMs) - 1);
+    // A column at or above the published count has never been cleared (see catalog/load.ts).
+    if (e.column >= set.columns) to = -1;
+    const points = ring.read(e.column, from, to, newest);
     return { tier, interval: ring.intervalMs, covered, timestamps: points.timestamps, values: points.values };
   }
 
-  /** The series registered, in handle order (readers include those added since they opened). */
+  /** The series in handle order, live and retired (those whose data has not aged out yet). */
   series(): SeriesInfo[] {
     this.checkOpen();
     this.refresh();
-    return this.records.map((r, handle) => ({
-      handle,
-      name: r.name,
-      labels: { ...r.labels },
-      schema: r.schema,
-    }));
+    return this.catalog.entries().map((e) => seriesInfo(e, this.schemas));
   }
 
-  /** Looks a series up by name and labels without registering it; undefined when absent. */
+  /** Looks a live series up by name and labels without registering it; undefined when absent. */
   lookup(name: string, labels: Labels = {}): SeriesHandle | undefined {
     this.checkOpen();
     this.refresh();
     const norm = normalizeSeries(name, labels);
-    return this.keys.get(seriesKey(norm.name, norm.labels));
+    return this.catalog.liveByKey(identityKey(norm.name, norm.labels))?.handle;
   }
 
-  /** Schemas, tiers (slots, bytes, oldest and newest point), series count and bytes on disk. */
+  /** Schemas, tiers (slots, bytes, oldest and newest point), series counts and bytes on disk. */
   info(): StoreInfo {
     this.checkOpen();
     this.refresh();
@@ -303,7 +323,8 @@ export class Store {
       dir: this.dir,
       readOnly: this.readOnly,
       sets: this.sets,
-      seriesCount: this.records.length,
+      catalog: this.catalog,
+      journalBytes: this.log?.bytes ?? 0,
     });
   }
 
@@ -315,7 +336,13 @@ export class Store {
     this.checkOpen();
     this.refresh();
     return drainStore(
-      { dir: this.dir, sets: this.sets, records: this.records, locks: this.cursorLocks },
+      {
+        dir: this.dataDir,
+        sets: this.sets,
+        series: this.catalog.entries(),
+        locks: this.cursorLocks,
+        afterRead: () => this.refresh(),
+      },
       name,
       options,
     );
@@ -350,31 +377,35 @@ export class Store {
   /** Counters since open. */
   stats(): StoreStats {
     this.checkOpen();
-    return storeStats(this.sets, this.registered);
+    return storeStats(this.sets, this.registry?.counts ?? { registered: 0, retired: 0 });
   }
 
   /**
-   * Folds finer tiers into coarser ones (tier 0 → 1 → 2 …) and returns the windows written.
-   * Exact whenever it runs; with nothing new it writes nothing.
+   * Folds finer tiers into coarser ones (tier 0 → 1 → 2 …) and returns the windows written;
+   * then retires idle series (retireAfter) and frees the columns of retired series whose data
+   * has aged out. Exact whenever it runs; with nothing new it writes nothing.
    */
   consolidate(): number {
-    this.checkWritable('consolidate');
+    const registry = this.writer('consolidate');
     let written = 0;
     for (const set of this.sets) written += set.consolidate();
+    registry.maintain();
+    this.syncTable();
     return written;
   }
 
   /** Runs consolidate() on an unreferenced timer (it never keeps the process alive); returns stop(). */
   startMaintenance(options: MaintenanceOptions = {}): () => void {
-    this.checkWritable('startMaintenance');
+    this.writer('startMaintenance');
     return startMaintenanceTimer(() => this.consolidate(), options, this.maintenance);
   }
 
-  /** msync every slab: durable against power loss, not only a process crash. */
+  /** msync every slab and fsync the series journal: durable against power loss, not only a process crash. */
   flush(): void {
     this.checkOpen();
     if (this.readOnly) return;
     for (const set of this.sets) for (const ring of set.rings) ring.slab.sync();
+    this.log?.sync();
   }
 
   /** Stops maintenance, unmaps, and releases the writer lock. Idempotent. */
@@ -383,10 +414,9 @@ export class Store {
     for (const stop of [...this.maintenance]) stop();
     this.cursorLocks.release();
     this.closed = true;
-    this.cols = [];
-    this.rings = [];
-    this.handleSets = [];
-    closeOpened(this.sets, this.lockFd);
+    this.table = [];
+    this.mask = 0;
+    closeOpened(this.sets, this.log, this.lockFd);
     this.lockFd = null;
   }
 
@@ -399,4 +429,26 @@ export class Store {
   schemaList(): readonly Schema[] {
     return this.schemas;
   }
+}
+
+/** The public view of a catalogue entry. */
+function seriesInfo(e: SeriesEntry, schemas: readonly Schema[]): SeriesInfo {
+  const info: SeriesInfo = {
+    handle: e.handle,
+    name: e.name,
+    labels: { ...e.labels },
+    schema: schemas[e.schema]!.name,
+    type: e.counter ? 'counter' : 'gauge',
+  };
+  if (!e.live) info.retired = e.retiredAt;
+  return info;
+}
+
+/** Drops the points of `r` at or after the retirement of `e` (a reader's result, see query()). */
+function trimToLife(r: QueryResult, e: SeriesEntry): QueryResult {
+  const n = r.timestamps.length;
+  if (n === 0 || r.timestamps[n - 1]! < e.retiredAt) return r;
+  let k = n;
+  while (k > 0 && r.timestamps[k - 1]! >= e.retiredAt) k--;
+  return { ...r, timestamps: r.timestamps.slice(0, k), values: r.values.slice(0, k) };
 }

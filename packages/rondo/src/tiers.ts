@@ -1,4 +1,8 @@
 import { FN_CODE, foldColumn, minKnown } from './consolidate.js';
+
+/** The code of `last`: what counters keep in coarse tiers. */
+const FN_LAST = FN_CODE.last;
+
 import { mod, Ring, S_FIRST_KEPT, S_SLOT, S_WRITES } from './ring.js';
 import type { Schema } from './schema.js';
 import { OFFSET, type Slab, storeU64 } from './slab.js';
@@ -63,6 +67,8 @@ export class TierSet {
   private readonly positions: Int32Array[];
   /** Per tier: its slots' timestamp words, for walking windows. */
   private readonly stamps: SlotWords[];
+  /** Column → 1 for a counter: its coarse tiers keep the window's last value, whatever the schema says. */
+  private readonly counterColumns: Uint8Array;
 
   constructor(schema: Schema, slabs: Slab[], writable: boolean) {
     this.schema = schema;
@@ -78,6 +84,7 @@ export class TierSet {
     this.positions = Array.from(this.ratio, (r) => new Int32Array(r));
     this.windowStart = new Float64Array(tiers.length);
     this.stamps = tiers.map((t) => new SlotWords(t.interval));
+    this.counterColumns = new Uint8Array(schema.maxSeries);
     if (writable) {
       for (const ring of this.rings) ring.recover();
       this.rings.forEach((ring, k) => {
@@ -94,6 +101,20 @@ export class TierSet {
   set columns(n: number) {
     this.inUse = n;
     for (const ring of this.rings) ring.columns = n;
+  }
+
+  /** Marks column `c` as holding a counter (or not): see `counters`. */
+  setCounter(c: number, counter: boolean): void {
+    this.counterColumns[c] = counter ? 1 : 0;
+  }
+
+  /**
+   * Migration only: tier k's windows before the one starting at source slot `slot` are final
+   * (the newer ones are folded by the next consolidate()).
+   */
+  setConsolidatedTo(k: number, slot: number): void {
+    this.consolidatedTo[k] = slot;
+    this.storeConsolidatedTo(k);
   }
 
   /**
@@ -277,11 +298,14 @@ export class TierSet {
     const at = dst.writePosition();
     if (w < dst.newest) this.markDirty(k, w);
     const positions = this.positions[k]!;
-    const { fn, need } = this;
+    const { need, counterColumns } = this;
+    const fn = this.fn[k]!;
     const srcValues = src.slab.values;
     const out = dst.slab.values;
-    for (let c = 0; c < this.columns; c++)
-      foldColumn(fn[k]!, srcValues, c * src.slots, positions, count, need[k]!, out, c * dst.slots + at);
+    for (let c = 0; c < this.columns; c++) {
+      const f = counterColumns[c] === 1 ? FN_LAST : fn;
+      foldColumn(f, srcValues, c * src.slots, positions, count, need[k]!, out, c * dst.slots + at);
+    }
     dst.state[S_WRITES]!++;
     return 1;
   }

@@ -15,9 +15,14 @@ import { after, test } from 'node:test';
 /** An aligned, realistic epoch time in ms (2023-11-14T22:13:20Z) that tests build times from. */
 export const T0 = 1_700_000_000_000;
 
-/** A fresh empty directory under os.tmpdir(); remove it with {@link removeDir}. */
-export function tempDir(prefix = 'test'): string {
-  return mkdtempSync(join(tmpdir(), `rondo-${prefix}-`));
+/**
+ * A fresh empty directory `rondo-<prefix>-…` under os.tmpdir(), or `.rondo-test-<prefix>-…` inside
+ * `inside` (a dot name, which the repository's .gitignore ignores); remove it with {@link removeDir}.
+ */
+export function tempDir(prefix = 'test', inside?: string): string {
+  return mkdtempSync(
+    inside === undefined ? join(tmpdir(), `rondo-${prefix}-`) : join(inside, `.rondo-test-${prefix}-`),
+  );
 }
 
 /** Removes a directory made by {@link tempDir}. */
@@ -26,16 +31,17 @@ export function removeDir(dir: string): void {
 }
 
 /**
- * For a test file: returns a maker of fresh temp directories (named `rondo-<prefix>-…`), all
- * removed after the file's tests have run. Call it at the top level of the file.
+ * For a test file: returns a maker of fresh temp directories (named as by {@link tempDir}), all
+ * removed after the file's tests have run. Call it at the top level of the file. `inside` puts
+ * them in that folder instead of os.tmpdir() (for a test that needs them within the repository).
  */
-export function scratchDirs(prefix: string): () => string {
+export function scratchDirs(prefix: string, inside?: string): () => string {
   const dirs: string[] = [];
   after(() => {
     for (const d of dirs.splice(0)) removeDir(d);
   });
   return () => {
-    const d = tempDir(prefix);
+    const d = tempDir(prefix, inside);
     dirs.push(d);
     return d;
   };
@@ -46,43 +52,70 @@ interface CodedError extends Error {
   code: string;
 }
 
-/** Asserts that `err` is a RondoError with `code` (and a message matching `message`); returns it. */
-export function assertCode(err: unknown, code: string, message?: RegExp): CodedError {
-  assert.ok(err instanceof Error, `expected a RondoError ${code}, got ${String(err)}`);
-  assert.equal(err.name, 'RondoError', `expected a RondoError ${code}, got ${err.name}: ${err.message}`);
+/**
+ * What an error's message must hold: a pattern it must match, or a text (a path, a name) it must
+ * contain.
+ */
+export type MessageCheck = RegExp | string;
+
+/**
+ * Asserts that `err` is a RondoError with `code` (and a message matching `message`); returns it.
+ * `what` names the case in a failure (for checks made in a loop).
+ */
+export function assertCode(err: unknown, code: string, message?: MessageCheck, what?: string): CodedError {
+  const at = what === undefined ? '' : `${what}: `;
+  assert.ok(err instanceof Error, `${at}expected a RondoError ${code}, got ${String(err)}`);
+  assert.equal(err.name, 'RondoError', `${at}expected a RondoError ${code}, got ${err.name}: ${err.message}`);
   const coded = err as CodedError;
-  assert.equal(coded.code, code, `expected ${code}, got ${coded.code}: ${coded.message}`);
-  if (message) assert.match(coded.message, message);
+  assert.equal(coded.code, code, `${at}expected ${code}, got ${coded.code}: ${coded.message}`);
+  if (typeof message === 'string')
+    assert.ok(coded.message.includes(message), `${at}"${coded.message}" does not contain "${message}"`);
+  else if (message) assert.match(coded.message, message, `${at}"${coded.message}" does not match ${message}`);
   return coded;
 }
 
 /** Asserts that `fn` throws a RondoError with `code` (and a matching message); returns the error. */
-export function throwsCode(fn: () => unknown, code: string, message?: RegExp): CodedError {
+export function throwsCode(
+  fn: () => unknown,
+  code: string,
+  message?: MessageCheck,
+  what?: string,
+): CodedError {
   try {
     fn();
   } catch (err) {
-    return assertCode(err, code, message);
+    return assertCode(err, code, message, what);
   }
-  return assert.fail(`expected ${code}, but nothing was thrown`);
+  return assert.fail(`${what === undefined ? '' : `${what}: `}expected ${code}, but nothing was thrown`);
 }
 
 /** Asserts that `promise` rejects with a RondoError with `code`; resolves to the error. */
 export async function rejectsCode(
   promise: Promise<unknown>,
   code: string,
-  message?: RegExp,
+  message?: MessageCheck,
+  what?: string,
 ): Promise<CodedError> {
   try {
     await promise;
   } catch (err) {
-    return assertCode(err, code, message);
+    return assertCode(err, code, message, what);
   }
-  return assert.fail(`expected ${code}, but the promise resolved`);
+  return assert.fail(`${what === undefined ? '' : `${what}: `}expected ${code}, but the promise resolved`);
 }
 
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `cond` every 10 ms until it holds; fails naming `what` after `timeoutMs`. */
+export async function waitUntil(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
 }
 
 /** A TCP port that was free on 127.0.0.1 a moment ago. */

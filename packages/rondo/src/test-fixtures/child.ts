@@ -1,9 +1,10 @@
 // Child-process fixture for the store tests: `node child.js <mode> <dir> [args…]`.
 // Modes print "ready"/"done"-style lines on stdout (synchronously, so a SIGKILL cannot lose a line
 // that was printed) and those that stay alive close the store and exit when stdin ends.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { RondoError } from '../errors.js';
 import { Store } from '../store.js';
+import { T0 } from './helpers.js';
 
 const [mode, dir, ...args] = process.argv.slice(2);
 
@@ -74,7 +75,7 @@ switch (mode) {
     const b = store.register('b');
     const interval = store.info().schemas[0]!.tiers[0]!.interval;
     const newest = store.info().schemas[0]!.tiers[0]!.newest;
-    const start = newest === null ? 1_700_000_000_000 : newest + interval;
+    const start = newest === null ? T0 : newest + interval;
     const side = openSync(args[0]!, 'w');
     const handles = [a, b];
     const values = [0, 0];
@@ -97,14 +98,19 @@ switch (mode) {
     break;
   }
   case 'wrap': {
-    // Wraps a small ring as fast as it can for args[0] ms: series 0 gets value = t at every slot,
-    // series 1 gets value = -t on even slots only; some steps jump ahead (past a lap or not), some
-    // write late. A reader can check every (t, v) pair it sees.
+    // Wraps a small ring as fast as it can for args[0] ms, and then, when a stop file args[1] is
+    // named, on until that file exists (the parent's reader decides when it has seen enough): series
+    // 0 gets value = t at every slot, series 1 gets value = -t on even slots only; some steps jump
+    // ahead (past a lap or not), some write late. A reader can check every (t, v) pair it sees.
     const store = Store.open(dir!);
     const interval = store.info().schemas[0]!.tiers[0]!.interval;
     const newest = store.info().schemas[0]!.tiers[0]!.newest;
-    let n = newest === null ? 1_700_000_000_000 / interval : newest / interval + 1;
+    let n = newest === null ? T0 / interval : newest / interval + 1;
     const until = Date.now() + Number(args[0]);
+    const stopFile = args[1];
+    const deadline = Date.now() + HARD_LIMIT_MS - 5000;
+    const finished = (): boolean =>
+      Date.now() > deadline || (Date.now() > until && (stopFile === undefined || existsSync(stopFile)));
     say('ready');
     let count = 0;
     for (let i = 0; ; i++) {
@@ -118,7 +124,7 @@ switch (mode) {
       }
       count++;
       n += i % 1000 === 999 ? 45 : i % 300 === 299 ? 7 : 1;
-      if (i % 1024 === 0 && Date.now() > until) break;
+      if (i % 1024 === 0 && finished()) break;
     }
     store.close();
     say(`done ${count}`);

@@ -216,3 +216,34 @@ export class Fixture extends Child {
     super(args, fileURLToPath(new URL(`./consolidation-${name}.js`, import.meta.url)));
   }
 }
+
+/** The reader fixture's answer to one query: the fields of query()'s result, arrays as plain arrays. */
+export interface ReaderAnswer {
+  /** Tier answered from. */
+  tier: number;
+  /** Whether that tier covered the start. */
+  covered: boolean;
+  /** Timestamps, ms. */
+  timestamps: number[];
+  /** Values. */
+  values: number[];
+}
+
+/**
+ * A reader process (consolidation-reader.ts) that opened `dir` read-only once and answers queries
+ * one at a time. Wait for its 'ready' line before the first query.
+ */
+export class ReaderProcess extends Fixture {
+  private asked = 0;
+
+  constructor(dir: string) {
+    super('reader', [dir]);
+  }
+
+  /** Runs query(handle, { tier, start, end }) in the reader process and resolves to its answer. */
+  async query(handle: number, tier: number | 'auto', start?: number, end?: number): Promise<ReaderAnswer> {
+    const range = start === undefined ? '' : end === undefined ? ` ${start}` : ` ${start} ${end}`;
+    this.proc.stdin.write(`${handle} ${tier}${range}\n`);
+    return JSON.parse(await this.waitFor('{', 10_000, this.asked++)) as ReaderAnswer;
+  }
+}

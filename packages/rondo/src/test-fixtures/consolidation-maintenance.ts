@@ -3,20 +3,10 @@
 // itself because the maintenance timer is unreferenced. Prints "started" first.
 import { writeSync } from 'node:fs';
 import { Store } from '../store.js';
+import { twoTiers } from './helpers.js';
 
 const [dir, every] = process.argv.slice(2);
-const store = Store.open(dir!, {
-  schemas: [
-    {
-      name: 'm',
-      maxSeries: 1,
-      tiers: [
-        { interval: 1000, retention: 60_000 },
-        { interval: 10_000, retention: 600_000, consolidation: 'avg' },
-      ],
-    },
-  ],
-});
+const store = Store.open(dir!, { schemas: [twoTiers('m', [1000, 60], [10_000, 60, 'avg'], 1)] });
 const h = store.register('cpu');
 for (let t = 100_000; t < 130_000; t += 1000) store.record(h, t / 1000, t);
 store.startMaintenance({ every: every! });
