@@ -53,7 +53,11 @@ test('bad options are usage errors (exit 2) that say what is wrong', () => {
     [['run', '--label', 'vm=x'], /the label vm is the manager's own/],
     [['run', '--label', 'bad'], /--label must be key=value/],
     [['run', '--vcpus', '9'], /--vcpus must be a whole number from 1 to 8/],
-    [['run', '--forever', '--vms', '5', '--capacity', '4'], /exceeds the store's capacity of 4 VMs/],
+    [
+      ['run', '--vms', '5', '--capacity', '4'],
+      /--vms 5 exceeds the store's capacity of 4 VMs \(running, or ended within its retention\)/,
+    ],
+    [['run', '--retention', 'forever'], /--retention: cannot parse duration "forever"/],
     [['run', '--nope'], /Unknown option '--nope'/],
     [['dance'], /unknown command "dance" \(commands: run, build-guest/],
   ];

@@ -7,12 +7,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Labels, Store } from 'rondo';
+import { isRondoError, type Labels, Store } from 'rondo';
 import { startPush } from 'rondo/remote-write';
 import { VmmError } from './errors.js';
 import { type Guest, loadGuest } from './guest/build.js';
 import { MAX_LIFETIME_MS, MIN_LIFETIME_MS } from './guest/plan.js';
-import { MAX_VCPUS, ManagerRecorder, type RecordTime, VmRecorder, vmmSchema } from './metrics.js';
+import {
+  DEFAULT_RETENTION_MS,
+  MAX_VCPUS,
+  ManagerRecorder,
+  type RecordTime,
+  VmRecorder,
+  vmmSchema,
+} from './metrics.js';
 import { type AccelChoice, type AccelDecision, chooseAccel } from './qemu/accel.js';
 import { findQemu, hostTscKhz, type Machine } from './qemu/command.js';
 import { openFds, sampleProcess, threadCpuSeconds } from './qemu/host-stats.js';
@@ -22,6 +29,9 @@ import { Vm, type VmConfig, type VmResult } from './vm.js';
 
 /** What {@link RunOptions.onStore} may return: undoes what it set up. */
 export type Cleanup = () => Promise<void> | void;
+
+/** How long a VM waits before it tries again when the store has no room for its series. */
+const STORE_FULL_RETRY_MS = 10_000;
 
 /** One VM to boot: when (ms after the run starts) and for how long. */
 export interface VmSpec {
@@ -37,8 +47,10 @@ export interface RunOptions {
   forever?: boolean;
   /** The store directory (created with the manager's schema, or opened). */
   store: string;
-  /** VMs the store has room for at once. */
+  /** VMs the store has room for: running, or ended within the retention (fixed at creation). */
   capacity: number;
+  /** How long the store keeps every second (fixed at creation; default 1 h). */
+  retentionMs?: number;
   memoryMb: number;
   vcpus: number;
   /** Scratch disk per VM in MiB (0: none). */
@@ -95,7 +107,18 @@ export interface RunSummary {
     /** Most VMs running at once. */
     peakVms: number;
   };
-  store: { dir: string; bytes: number; capacity: number; series: number };
+  store: {
+    dir: string;
+    bytes: number;
+    /** VMs it holds: running, or ended within the retention. */
+    capacity: number;
+    retentionMs: number;
+    /** Series in the store: live, and retired whose data has not aged out. */
+    series: number;
+    /** Series this run registered and retired. */
+    registered: number;
+    retired: number;
+  };
 }
 
 /** Checks options that do not depend on the machine; ERR_VMM_USAGE naming the first bad one. */
@@ -112,9 +135,11 @@ export function checkRunOptions(o: RunOptions): void {
     bad('memory must be at least 128 MiB (the guest kernel needs it)');
   if (!Number.isInteger(o.diskMb) || o.diskMb < 0) bad('disk must be a whole number of MiB ≥ 0');
   if (!Number.isInteger(o.capacity) || o.capacity < 1) bad('capacity must be a whole number ≥ 1');
-  if (o.forever && o.specs.length > o.capacity)
+  // A VM's series hold their columns while it runs and until its data ages out: a run shorter
+  // than the retention can have no more VMs than the capacity.
+  if (o.specs.length > o.capacity)
     bad(
-      `--vms ${o.specs.length} exceeds the store's capacity of ${o.capacity} VMs at once: raise --capacity`,
+      `--vms ${o.specs.length} exceeds the store's capacity of ${o.capacity} VMs (running, or ended within its retention): raise --capacity`,
     );
   if ('vm' in o.labels) bad("the label vm is the manager's own (each VM's id); pick another key");
 }
@@ -128,7 +153,7 @@ export async function runVms(options: RunOptions): Promise<RunSummary> {
   const accel = await chooseAccel(options.accel, qemu, guest, options.machine);
   log(`accelerator: ${accel.accel} — ${accel.reason}`);
   if (options.signal?.aborted) throw new VmmError('ERR_VMM_INTERRUPTED', 'interrupted before any VM started');
-  const store = Store.open(options.store, { schemas: [vmmSchema(options.capacity)] });
+  const store = Store.open(options.store, { schemas: [vmmSchema(options.capacity, options.retentionMs)] });
   let runDir: string | null = null;
   let cleanup: Cleanup | undefined;
   try {
@@ -168,6 +193,7 @@ class Fleet {
   private rssBase = process.memoryUsage.rss();
   private rssPeak = this.rssBase;
   private interrupted = false;
+  private waitingForRoom = false;
   private wake: (() => void) | null = null;
 
   constructor(
@@ -207,6 +233,7 @@ class Fleet {
     const cpu = process.cpuUsage(cpu0);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     const info = this.store.info();
+    const stats = this.store.stats();
     return {
       accel: this.accel,
       vms: this.results,
@@ -226,7 +253,10 @@ class Fleet {
         dir: this.store.dir,
         bytes: info.totalBytes,
         capacity: this.o.capacity,
+        retentionMs: this.o.retentionMs ?? DEFAULT_RETENTION_MS,
         series: info.seriesCount,
+        registered: stats.registered,
+        retired: stats.retired,
       },
     };
   }
@@ -238,13 +268,16 @@ class Fleet {
       const next = queue[0];
       if (next === undefined && this.live.size === 0) return;
       const due = next === undefined ? Number.POSITIVE_INFINITY : t0 + next.atMs - Date.now();
-      if (next !== undefined && due <= 0 && this.live.size < this.o.capacity) {
+      if (next !== undefined && due <= 0) {
         queue.shift();
-        this.launch(next, () => {
+        const launched = this.launch(next, () => {
           // forever: a VM that ends is replaced at once by one of the same lifetime.
           if (this.o.forever && !this.interrupted)
             queue.push({ atMs: Date.now() - t0, lifetimeMs: next.lifetimeMs });
         });
+        // The store is full (forever): try again once older VMs' series may have aged out.
+        if (!launched)
+          queue.unshift({ atMs: Date.now() - t0 + STORE_FULL_RETRY_MS, lifetimeMs: next.lifetimeMs });
         continue;
       }
       await new Promise<void>((resolve) => {
@@ -255,9 +288,13 @@ class Fleet {
     }
   }
 
-  /** Boots one VM; `ended` runs after it exited and its series were retired. */
-  private launch(spec: VmSpec, ended: () => void): void {
-    const id = `vm-${++this.started}`;
+  /**
+   * Boots one VM; `ended` runs after it exited and its series were retired. False when the store
+   * has no room for its series and the run goes on forever (then the VM should wait); in a
+   * finite run such a VM fails at once.
+   */
+  private launch(spec: VmSpec, ended: () => void): boolean {
+    const id = `vm-${this.started + 1}`;
     const config: VmConfig = {
       id,
       qemu: this.qemu,
@@ -278,11 +315,21 @@ class Fleet {
     try {
       recorder = new VmRecorder(this.store, id, this.o.vcpus, this.o.diskMb > 0, this.o.labels, this.time);
     } catch (err) {
-      this.failed++;
-      this.log(`${id} not started: ${(err as Error).message}`);
+      if (this.o.forever && isRondoError(err, 'ERR_RONDO_MAX_SERIES')) {
+        if (!this.waitingForRoom)
+          this.log(
+            `store full: the next VM waits until the series of VMs that ended have aged out of the store (raise --capacity to keep more): ${err.message}`,
+          );
+        this.waitingForRoom = true;
+        return false;
+      }
+      this.started++;
+      this.notStarted(id, spec, err);
       ended();
-      return;
+      return true;
     }
+    this.started++;
+    this.waitingForRoom = false;
     const vm = new Vm(config, {
       spawned: (v) => this.log(`${id} started (pid ${v.pid}, lifetime ${spec.lifetimeMs / 1000} s)`),
       hello: (v, at) => {
@@ -298,6 +345,20 @@ class Fleet {
     this.peakVms = Math.max(this.peakVms, this.live.size);
     void vm.start();
     void vm.done.then((result) => this.ended(entry, result, ended));
+    return true;
+  }
+
+  /** A VM that could not even be set up (its series could not be registered). */
+  private notStarted(id: string, spec: VmSpec, err: unknown): void {
+    const e = err as { code?: string; message?: string };
+    const now = Date.now();
+    this.failed++;
+    this.log(`${id} not started: ${e.code ?? 'ERR_VMM_INTERNAL'}: ${e.message ?? String(err)}`);
+    this.results.push({
+      ...{ id, ok: false, exitStatus: 255, guestStatus: null, shutdownReason: null, pid: null, ticks: 0 },
+      ...{ startedAt: now, helloAt: null, byeAt: null, exitedAt: now, lifetimeMs: spec.lifetimeMs },
+      error: { code: e.code ?? 'ERR_VMM_INTERNAL', message: e.message ?? String(err) },
+    });
   }
 
   private ended(entry: Entry, result: VmResult, ended: () => void): void {

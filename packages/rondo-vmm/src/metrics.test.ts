@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type SeriesHandle, Store } from 'rondo';
+import { Store } from 'rondo';
 import { scratchDirs, T0 } from 'rondo-testkit';
 import { PHASE_CODES } from './guest/plan.js';
 import {
+  findSeries,
   ManagerRecorder,
   type RecordTime,
   SERIES_PER_VM,
@@ -20,9 +21,9 @@ function open(capacity = 2): Store {
 }
 
 function at(store: Store, name: string, labels: Record<string, string>, t: number): number | undefined {
-  const h = store.lookup(name, labels);
+  const h = findSeries(store, name, labels);
   assert.ok(h !== undefined, `${name} ${JSON.stringify(labels)} is registered`);
-  const r = store.query(h as SeriesHandle, { start: t, end: t + 1000 });
+  const r = store.query(h, { start: t, end: t + 1000 });
   return r.values.length === 0 ? undefined : r.values[0];
 }
 
@@ -40,13 +41,11 @@ const tick: GuestTick = {
   load15: 0.1,
 };
 
-test('the schema: 1 s for an hour, last of each minute for a day, 32 series per VM plus the manager', () => {
+test('the schema: every second for an hour (or as given), 32 series per VM plus the manager', () => {
   const s = vmmSchema(16);
   assert.equal(s.maxSeries, 16 * SERIES_PER_VM + 8);
-  assert.deepEqual(s.tiers, [
-    { interval: '1s', retention: '1h' },
-    { interval: '1m', retention: '1d', consolidation: 'last' },
-  ]);
+  assert.deepEqual(s.tiers, [{ interval: 1000, retention: 3_600_000 }]);
+  assert.deepEqual(vmmSchema(2, 600_000).tiers, [{ interval: 1000, retention: 600_000 }]);
   assert.equal(seriesPerVm(8, true), SERIES_PER_VM, 'the most vCPUs still fit the budget');
 });
 
@@ -71,6 +70,7 @@ test('a VM registers its series up front: host ones without "guest", guest ones 
     assert.ok(names.has(n), n);
   assert.ok(names.has('vm_guest_cpu_seconds_total') && names.has('vm_guest_phase'));
   for (const n of names) if (n.startsWith('vm_guest_')) assert.ok(n.includes('guest'));
+  for (const s of series) assert.equal(s.type, s.name.endsWith('_total') ? 'counter' : 'gauge', s.name);
   assert.equal(new VmRecorder(store, 'vm-8', 1, false, {}, { ms: 0 }).handles.length, seriesPerVm(1, false));
   store.close();
 });
@@ -115,14 +115,46 @@ test('a process that is gone records vm_up 0 and nothing else', () => {
   store.close();
 });
 
-test('after retire() nothing more is recorded for the VM', () => {
+test('retire() retires every series of the VM; late figures are dropped, not thrown', () => {
   const store = open();
   const rec = new VmRecorder(store, 'vm-1', 1, true, {}, { ms: 0 });
-  rec.retire();
   rec.host(T0, { cpuSeconds: 1, rssBytes: 1, threads: 1 }, 1, [1]);
-  rec.guest(T0, tick);
-  rec.exited(T0, 0);
-  assert.equal(store.stats().recorded, 0);
+  rec.retire();
+  rec.retire(); // idempotent
+  for (const s of store.series()) assert.equal(typeof s.retired, 'number', `${s.name} is retired`);
+  assert.equal(store.lookup('vm_up', { vm: 'vm-1' }), undefined, 'no live series left');
+  assert.equal(at(store, 'vm_cpu_seconds_total', { vm: 'vm-1' }, T0), 1, 'its data stays readable');
+  const recorded = store.stats().recorded;
+  rec.host(T0 + 1000, { cpuSeconds: 2, rssBytes: 1, threads: 1 }, 1, [1]);
+  rec.block(T0 + 1000, [{ device: 'disk0', readBytes: 1, writtenBytes: 1, readOps: 1, writeOps: 1 }]);
+  rec.guest(T0 + 1000, tick);
+  rec.exited(T0 + 1000, 0);
+  assert.equal(store.stats().recorded, recorded);
+  store.close();
+});
+
+test("a fixed-size store runs VM after VM: an ended VM's columns go to a later one once its data aged out", () => {
+  // Room for one VM; every second kept for 10 s.
+  const store = Store.open(scratch(), { schemas: [vmmSchema(1, 10_000)] });
+  const manager = new ManagerRecorder(store, {}, { ms: 0 });
+  let t = T0;
+  for (let n = 1; n <= 5; n++) {
+    const rec = new VmRecorder(store, `vm-${n}`, 1, true, {}, { ms: 0 });
+    for (let i = 0; i < 3; i++, t += 1000) {
+      rec.host(t, { cpuSeconds: i, rssBytes: 1, threads: 1 }, 1, [i]);
+      manager.round(t, 1, n, 0);
+    }
+    rec.retire();
+    // While vm-n's data is still in the store, there is no room for another VM.
+    assert.throws(() => new VmRecorder(store, 'early', 1, true, {}, { ms: 0 }), {
+      code: 'ERR_RONDO_MAX_SERIES',
+    });
+    assert.equal(at(store, 'vm_cpu_seconds_total', { vm: `vm-${n}` }, t - 1000), 2);
+    // The store's clock moves on (the manager records every second) past the retention.
+    for (let i = 0; i < 10; i++, t += 1000) manager.round(t, 0, n, 0);
+  }
+  assert.equal(store.info().schemas[0]!.maxSeries, SERIES_PER_VM + 8, 'the store never grew');
+  assert.equal(store.stats().retired, 5 * seriesPerVm(1, true));
   store.close();
 });
 

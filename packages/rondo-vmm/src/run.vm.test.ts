@@ -7,10 +7,11 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type SeriesHandle, Store } from 'rondo';
+import { Store } from 'rondo';
 import { Child, scratchDirs, sleep } from 'rondo-testkit';
 import { PHASE_CODES } from './guest/plan.js';
 import type { RunSummary, VmSummary } from './manager.js';
+import { findSeries, seriesPerVm } from './metrics.js';
 import { needsVms, processExists, testGuest, VMS_AVAILABLE } from './test-fixtures/vm.js';
 
 const BIN = fileURLToPath(new URL('../bin/rondo-vmm.js', import.meta.url));
@@ -41,9 +42,9 @@ function points(
   start: number,
   end: number,
 ): number[] {
-  const h = store.lookup(name, labels);
+  const h = findSeries(store, name, labels);
   assert.ok(h !== undefined, `${name}${JSON.stringify(labels)} was registered`);
-  return [...store.query(h as SeriesHandle, { start, end }).timestamps];
+  return [...store.query(h, { start, end }).timestamps];
 }
 
 /** The 1 s slots lying wholly inside [from, to). */
@@ -59,9 +60,10 @@ function checkHostSeconds(store: Store, vm: VmSummary): void {
   for (const name of ['vm_up', 'vm_cpu_seconds_total', 'vm_rss_bytes', 'vm_open_fds', 'vm_threads']) {
     const got = new Set(points(store, name, { vm: vm.id }, vm.startedAt - 1000, vm.exitedAt + 1000));
     const missing = life.filter((t) => !got.has(t));
-    assert.deepEqual(missing, [], `${vm.id} ${name}: every second of its life has a point`);
+    const when = `life ${vm.startedAt}…${vm.exitedAt}, points ${[...got].join(' ')}`;
+    assert.deepEqual(missing, [], `${vm.id} ${name}: every second of its life has a point (${when})`);
   }
-  const cpu = store.query(store.lookup('vm_cpu_seconds_total', { vm: vm.id })!, {
+  const cpu = store.query(findSeries(store, 'vm_cpu_seconds_total', { vm: vm.id })!, {
     start: vm.startedAt - 1000,
   });
   const values = [...cpu.values];
@@ -86,7 +88,7 @@ function checkGuestReports(store: Store, vm: VmSummary): void {
     missing.length <= 1,
     `${vm.id}: guest reports missing for ${missing.length} of ${running.length} s`,
   );
-  const phase = store.query(store.lookup('vm_guest_phase', { vm: vm.id })!, { start: vm.startedAt });
+  const phase = store.query(findSeries(store, 'vm_guest_phase', { vm: vm.id })!, { start: vm.startedAt });
   const phases = [...phase.values];
   assert.ok(
     phases.every((p, i) => i === 0 || p >= phases[i - 1]!),
@@ -117,10 +119,12 @@ test(
         checkGuestReports(reader, vm);
         const boot = points(reader, 'vm_boot_seconds', { vm: vm.id }, vm.startedAt, vm.exitedAt + 1000);
         assert.equal(boot.length, 1, 'boot time recorded once, at the hello');
-        const exit = reader.query(reader.lookup('vm_exit_status', { vm: vm.id })!, { start: vm.startedAt });
+        const exit = reader.query(findSeries(reader, 'vm_exit_status', { vm: vm.id })!, {
+          start: vm.startedAt,
+        });
         assert.deepEqual([...exit.values], [0]);
         const written = reader.query(
-          reader.lookup('vm_block_written_bytes_total', { vm: vm.id, device: 'disk0' })!,
+          findSeries(reader, 'vm_block_written_bytes_total', { vm: vm.id, device: 'disk0' })!,
           {
             start: vm.startedAt,
           },
@@ -131,6 +135,21 @@ test(
         );
       }
       assert.ok(s.manager.recordMs > 0 && s.manager.recordShare < 0.5, JSON.stringify(s.manager));
+      // Every VM's series were retired when it ended; the manager's own stay live.
+      const perVm = seriesPerVm(1, true);
+      assert.equal(s.store.retired, 2 * perVm);
+      for (const vm of s.vms) {
+        const mine = reader.series().filter((x) => x.labels['vm'] === vm.id);
+        assert.equal(mine.length, perVm);
+        for (const x of mine)
+          assert.ok(x.retired !== undefined && x.retired <= vm.exitedAt + 1000, `${x.name} retired`);
+      }
+      assert.ok(
+        reader
+          .series()
+          .filter((x) => x.retired === undefined)
+          .every((x) => x.name.startsWith('vmm_')),
+      );
     } finally {
       reader.close();
     }

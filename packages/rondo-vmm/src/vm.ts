@@ -111,7 +111,7 @@ export class Vm {
   pid: number | null = null;
   /** vCPU thread ids (from QMP query-cpus-fast), in vCPU order. */
   vcpuThreads: number[] = [];
-  /** Host time QEMU was spawned (ms). */
+  /** Host time QEMU was spawned (ms; before that, when start() was called). */
   startedAt = 0;
   /** Host time of the guest's hello (ms), or null. */
   helloAt: number | null = null;
@@ -155,7 +155,7 @@ export class Vm {
 
   /** Prepares the sockets and disk and spawns QEMU. Never throws: a failure ends the VM (see `done`). */
   async start(): Promise<void> {
-    this.startedAt = Date.now();
+    this.startedAt = Date.now(); // moved to the spawn itself once QEMU runs
     try {
       const qmpSocket = join(this.dir, 'qmp.sock');
       const serialSocket = join(this.dir, 'serial.sock');
@@ -207,6 +207,7 @@ export class Vm {
       tscKhz: c.tscKhz,
     });
     const child = spawnGuarded(c.qemu, args);
+    this.startedAt = Date.now();
     this.child = child;
     this.pid = child.pid ?? null;
     this.state = 'booting';

@@ -1,5 +1,6 @@
 /** `rondo-vmm run`: boots microVMs and records every second of each in the embedded store. */
 import { constants } from 'node:os';
+import { formatDuration } from 'rondo';
 import {
   type Command,
   durationOption,
@@ -13,6 +14,7 @@ import {
 } from '../cli.js';
 import { defaultGuestDir } from '../guest/build.js';
 import { type RunOptions, type RunSummary, runVms } from '../manager.js';
+import { SERIES_PER_VM } from '../metrics.js';
 import type { AccelChoice } from '../qemu/accel.js';
 import type { Machine } from '../qemu/command.js';
 
@@ -33,8 +35,10 @@ Options:
   --vcpus N            vCPUs per VM (default 1, at most 8)
   --disk MIB           scratch virtio disk per VM for the I/O phases (default 16; 0 = none)
   --store DIR          the store (default ./rondo-vmm-metrics; created if missing)
-  --capacity N         VMs the store has room for at once (default 16; fixed when the
-                       store is created: 32 series per VM, ~1.3 MB per VM)
+  --capacity N         VMs the store holds: running, or ended within the retention, since an
+                       ended VM's series keep their columns until their data ages out
+                       (default 16; fixed when the store is created, ~0.9 MB per VM per hour)
+  --retention D        how long the store keeps every second (default 1h; fixed at creation)
   --serve HOST:PORT    serve the dashboard, API and /metrics (rondo serve) while running
   --remote-write URL   push the store to a Prometheus remote-write endpoint
   --push-every D       how often to push (default 10s)
@@ -69,6 +73,7 @@ const OPTIONS = {
   disk: { type: 'string' },
   store: { type: 'string' },
   capacity: { type: 'string' },
+  retention: { type: 'string' },
   serve: { type: 'string' },
   'remote-write': { type: 'string' },
   'push-every': { type: 'string' },
@@ -106,7 +111,8 @@ export function runOptions(v: Values): RunOptions & { json: boolean; serve: stri
     specs: Array.from({ length: vms }, (_, i) => ({ atMs: i * staggerMs, lifetimeMs })),
     forever: v['forever'] === true,
     store: s('store') ?? './rondo-vmm-metrics',
-    capacity: intOption('run', 'capacity', s('capacity') ?? '16', 1, 10_000),
+    capacity: intOption('run', 'capacity', s('capacity') ?? '16', 1, 100_000),
+    retentionMs: durationOption('run', 'retention', s('retention') ?? '1h'),
     memoryMb: intOption('run', 'memory', s('memory') ?? '128', 128, 65_536),
     vcpus: intOption('run', 'vcpus', s('vcpus') ?? '1', 1, 8),
     diskMb: intOption('run', 'disk', s('disk') ?? '16', 0, 65_536),
@@ -133,8 +139,25 @@ export function summaryLines(r: RunSummary): string[] {
     `run: ${r.vms.length} VMs, ${r.ok} ok, ${r.failed} failed in ${r.wallSeconds.toFixed(1)} s (${r.accel.accel}, at most ${m.peakVms} at once)${r.interrupted ? ', interrupted' : ''}`,
     `manager: CPU ${m.cpuSeconds.toFixed(2)} s (${(m.cpuSeconds / n).toFixed(3)} s per VM), RSS ${mib(m.rssPeakBytes)} at peak (${mib(m.rssBaseBytes)} before the first VM, +${mib(Math.max(0, m.rssPeakBytes - m.rssBaseBytes) / Math.max(1, m.peakVms))} per VM running)`,
     `record(): ${m.recordMs.toFixed(1)} ms in all = ${(m.recordShare * 100).toFixed(2)} % of the manager's CPU time`,
-    `store: ${r.store.dir}, ${mib(r.store.bytes)} for ${r.store.capacity} VMs at once (${mib(r.store.bytes / r.store.capacity)} per VM), ${r.store.series} series registered`,
+    `store: ${r.store.dir}, ${mib(r.store.bytes)} for ${r.store.capacity} VMs (${mib(r.store.bytes / r.store.capacity)} per VM for ${formatDuration(r.store.retentionMs)}); this run registered ${r.store.registered} series and retired ${r.store.retired}`,
   ];
+}
+
+/**
+ * With --forever, says when the store will fill up: ended VMs keep their columns for the
+ * retention, so a store sized for fewer VMs than end within it makes new VMs wait for room.
+ */
+function sizingNote(o: RunOptions, out: (line: string) => void): void {
+  const retention = o.retentionMs ?? 3_600_000;
+  // A VM's turn: its lifetime plus roughly a boot under TCG.
+  const turn = (o.specs[0]?.lifetimeMs ?? 10_000) + 10_000;
+  const needed = Math.ceil((o.specs.length * retention) / turn) + o.specs.length;
+  if (needed <= o.capacity) return;
+  out(
+    `note: about ${needed} VMs run within the store's retention of ${formatDuration(retention)}, but it holds ${o.capacity}: ` +
+      `once it is full, new VMs wait until the oldest have aged out. For no waits: --capacity ${needed} ` +
+      `(~${formatBytes(needed * SERIES_PER_VM * 8 * (retention / 1000))}) or a shorter --retention.`,
+  );
 }
 
 /** Turns SIGINT/SIGTERM into an abort; a second signal exits at once (QEMUs are killed on exit). */
@@ -170,6 +193,7 @@ async function run(args: string[]): Promise<number> {
   const out = (line: string): void => {
     (o.json ? process.stderr : process.stdout).write(`${line}\n`);
   };
+  if (o.forever) sizingNote(o, out);
   const signals = abortOnSignals();
   try {
     const summary = await runVms({
@@ -178,7 +202,7 @@ async function run(args: string[]): Promise<number> {
       log: out,
       onStore: (store) => {
         const info = store.info();
-        out(`store ${store.dir}: ${o.capacity} VMs at once, ${formatBytes(info.totalBytes)}`);
+        out(`store ${store.dir}: room for ${o.capacity} VMs, ${formatBytes(info.totalBytes)}`);
         return undefined;
       },
     });
