@@ -102,7 +102,12 @@ export interface RunSummary {
     rssBaseBytes: number;
     rssPeakBytes: number;
     /** Time inside record() calls, ms, and its share of the manager's CPU time. */
+    /**
+     * Wall-clock time inside groups of record() calls (ms), the calls, and that time's share of
+     * the manager's CPU time: an upper bound, since a preempted moment inside a group counts.
+     */
     recordMs: number;
+    recordCalls: number;
     recordShare: number;
     /** Most VMs running at once. */
     peakVms: number;
@@ -184,7 +189,7 @@ interface Entry {
 class Fleet {
   private readonly live = new Set<Entry>();
   private readonly results: VmSummary[] = [];
-  private readonly time: RecordTime = { ms: 0 };
+  private readonly time: RecordTime = { ms: 0, calls: 0 };
   private readonly manager: ManagerRecorder;
   private readonly tscKhz = hostTscKhz();
   private started = 0;
@@ -246,6 +251,7 @@ class Fleet {
         rssBaseBytes: this.rssBase,
         rssPeakBytes: this.rssPeak,
         recordMs: this.time.ms,
+        recordCalls: this.time.calls,
         recordShare: cpuSeconds > 0 ? this.time.ms / 1000 / cpuSeconds : 0,
         peakVms: this.peakVms,
       },

@@ -51,7 +51,7 @@ test('the schema: every second for an hour (or as given), 32 series per VM plus 
 
 test('a VM registers its series up front: host ones without "guest", guest ones with it', () => {
   const store = open();
-  const rec = new VmRecorder(store, 'vm-7', 2, true, { site: 'lab' }, { ms: 0 });
+  const rec = new VmRecorder(store, 'vm-7', 2, true, { site: 'lab' }, { ms: 0, calls: 0 });
   const series = store.series();
   assert.equal(series.length, seriesPerVm(2, true));
   assert.deepEqual(rec.handles.sort(), series.map((s) => s.handle).sort());
@@ -71,13 +71,16 @@ test('a VM registers its series up front: host ones without "guest", guest ones 
   assert.ok(names.has('vm_guest_cpu_seconds_total') && names.has('vm_guest_phase'));
   for (const n of names) if (n.startsWith('vm_guest_')) assert.ok(n.includes('guest'));
   for (const s of series) assert.equal(s.type, s.name.endsWith('_total') ? 'counter' : 'gauge', s.name);
-  assert.equal(new VmRecorder(store, 'vm-8', 1, false, {}, { ms: 0 }).handles.length, seriesPerVm(1, false));
+  assert.equal(
+    new VmRecorder(store, 'vm-8', 1, false, {}, { ms: 0, calls: 0 }).handles.length,
+    seriesPerVm(1, false),
+  );
   store.close();
 });
 
 test('host, block, guest and lifecycle figures land at the times given', () => {
   const store = open();
-  const time: RecordTime = { ms: 0 };
+  const time: RecordTime = { ms: 0, calls: 0 };
   const rec = new VmRecorder(store, 'vm-1', 2, true, {}, time);
   const vm = { vm: 'vm-1' };
   rec.host(T0, { cpuSeconds: 4.4, rssBytes: 190e6, threads: 5 }, 17, [3.1, null]);
@@ -103,12 +106,14 @@ test('host, block, guest and lifecycle figures land at the times given', () => {
   assert.equal(at(store, 'vm_exit_status', vm, T0 + 2000), 0);
   assert.equal(at(store, 'vm_up', vm, T0 + 2000), 0);
   assert.ok(time.ms > 0, 'time inside record() is counted');
+  // host: up, cpu, rss, threads, fds, one vCPU known; block 4; guest 13; boot 1; exit + up 2.
+  assert.equal(time.calls, 6 + 4 + 13 + 1 + 2);
   store.close();
 });
 
 test('a process that is gone records vm_up 0 and nothing else', () => {
   const store = open();
-  const rec = new VmRecorder(store, 'vm-1', 1, false, {}, { ms: 0 });
+  const rec = new VmRecorder(store, 'vm-1', 1, false, {}, { ms: 0, calls: 0 });
   rec.host(T0, null, null, [null]);
   assert.equal(at(store, 'vm_up', { vm: 'vm-1' }, T0), 0);
   assert.equal(at(store, 'vm_cpu_seconds_total', { vm: 'vm-1' }, T0), undefined);
@@ -117,7 +122,7 @@ test('a process that is gone records vm_up 0 and nothing else', () => {
 
 test('retire() retires every series of the VM; late figures are dropped, not thrown', () => {
   const store = open();
-  const rec = new VmRecorder(store, 'vm-1', 1, true, {}, { ms: 0 });
+  const rec = new VmRecorder(store, 'vm-1', 1, true, {}, { ms: 0, calls: 0 });
   rec.host(T0, { cpuSeconds: 1, rssBytes: 1, threads: 1 }, 1, [1]);
   rec.retire();
   rec.retire(); // idempotent
@@ -136,17 +141,17 @@ test('retire() retires every series of the VM; late figures are dropped, not thr
 test("a fixed-size store runs VM after VM: an ended VM's columns go to a later one once its data aged out", () => {
   // Room for one VM; every second kept for 10 s.
   const store = Store.open(scratch(), { schemas: [vmmSchema(1, 10_000)] });
-  const manager = new ManagerRecorder(store, {}, { ms: 0 });
+  const manager = new ManagerRecorder(store, {}, { ms: 0, calls: 0 });
   let t = T0;
   for (let n = 1; n <= 5; n++) {
-    const rec = new VmRecorder(store, `vm-${n}`, 1, true, {}, { ms: 0 });
+    const rec = new VmRecorder(store, `vm-${n}`, 1, true, {}, { ms: 0, calls: 0 });
     for (let i = 0; i < 3; i++, t += 1000) {
       rec.host(t, { cpuSeconds: i, rssBytes: 1, threads: 1 }, 1, [i]);
       manager.round(t, 1, n, 0);
     }
     rec.retire();
     // While vm-n's data is still in the store, there is no room for another VM.
-    assert.throws(() => new VmRecorder(store, 'early', 1, true, {}, { ms: 0 }), {
+    assert.throws(() => new VmRecorder(store, 'early', 1, true, {}, { ms: 0, calls: 0 }), {
       code: 'ERR_RONDO_MAX_SERIES',
     });
     assert.equal(at(store, 'vm_cpu_seconds_total', { vm: `vm-${n}` }, t - 1000), 2);
@@ -160,7 +165,7 @@ test("a fixed-size store runs VM after VM: an ended VM's columns go to a later o
 
 test('the manager records its own CPU, RSS, VM counts and time in record()', () => {
   const store = open();
-  const time: RecordTime = { ms: 12 };
+  const time: RecordTime = { ms: 12, calls: 0 };
   new ManagerRecorder(store, { site: 'lab' }, time).round(T0, 3, 5, 1);
   const l = { site: 'lab' };
   assert.equal(at(store, 'vmm_vms_running', l, T0), 3);

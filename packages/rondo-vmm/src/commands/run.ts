@@ -138,7 +138,7 @@ export function summaryLines(r: RunSummary): string[] {
   return [
     `run: ${r.vms.length} VMs, ${r.ok} ok, ${r.failed} failed in ${r.wallSeconds.toFixed(1)} s (${r.accel.accel}, at most ${m.peakVms} at once)${r.interrupted ? ', interrupted' : ''}`,
     `manager: CPU ${m.cpuSeconds.toFixed(2)} s (${(m.cpuSeconds / n).toFixed(3)} s per VM), RSS ${mib(m.rssPeakBytes)} at peak (${mib(m.rssBaseBytes)} before the first VM, +${mib(Math.max(0, m.rssPeakBytes - m.rssBaseBytes) / Math.max(1, m.peakVms))} per VM running)`,
-    `record(): ${m.recordMs.toFixed(1)} ms in all = ${(m.recordShare * 100).toFixed(2)} % of the manager's CPU time`,
+    `record(): ${m.recordCalls} calls, ${m.recordMs.toFixed(1)} ms in all (wall clock, ${((m.recordMs * 1000) / Math.max(1, m.recordCalls)).toFixed(2)} µs per call) = at most ${(m.recordShare * 100).toFixed(2)} % of the manager's CPU time`,
     `store: ${r.store.dir}, ${mib(r.store.bytes)} for ${r.store.capacity} VMs (${mib(r.store.bytes / r.store.capacity)} per VM for ${formatDuration(r.store.retentionMs)}); this run registered ${r.store.registered} series and retired ${r.store.retired}`,
   ];
 }
