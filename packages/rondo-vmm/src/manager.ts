@@ -24,11 +24,17 @@ import { type AccelChoice, type AccelDecision, chooseAccel } from './qemu/accel.
 import { findQemu, hostTscKhz, type Machine } from './qemu/command.js';
 import { openFds, sampleProcess, threadCpuSeconds } from './qemu/host-stats.js';
 
-import { startRounds } from './rounds.js';
+import { type Round, startRounds } from './rounds.js';
 import { Vm, type VmConfig, type VmResult } from './vm.js';
 
 /** What {@link RunOptions.onStore} may return: undoes what it set up. */
 export type Cleanup = () => Promise<void> | void;
+
+/**
+ * Where in each second the sampling round runs: early, so that a round delayed by up to 0.9 s
+ * (a loaded machine) still samples its own second, and the guests' answers arrive in it too.
+ */
+const ROUND_OFFSET_MS = 100;
 
 /** How long a VM waits before it tries again when the store has no room for its series. */
 const STORE_FULL_RETRY_MS = 10_000;
@@ -111,6 +117,8 @@ export interface RunSummary {
     recordShare: number;
     /** Most VMs running at once. */
     peakVms: number;
+    /** Seconds that got no sampling round because the manager was held up past them. */
+    missedSeconds: number;
   };
   store: {
     dir: string;
@@ -199,6 +207,7 @@ class Fleet {
   private rssPeak = this.rssBase;
   private interrupted = false;
   private waitingForRoom = false;
+  private missedSeconds = 0;
   private wake: (() => void) | null = null;
 
   constructor(
@@ -216,7 +225,7 @@ class Fleet {
   async run(): Promise<RunSummary> {
     const t0 = Date.now();
     const cpu0 = process.cpuUsage();
-    const stopRounds = startRounds(1000, 200, (n) => this.round(n));
+    const stopRounds = startRounds(1000, ROUND_OFFSET_MS, (r) => this.round(r));
     const push = this.o.remoteWrite
       ? startPush(this.store, { url: this.o.remoteWrite.url, every: this.o.remoteWrite.every, tier: 0 })
       : null;
@@ -231,7 +240,7 @@ class Fleet {
       this.o.signal?.removeEventListener('abort', onAbort);
       await this.stopAll();
       stopRounds();
-      this.round(-1);
+      this.round(null);
       if (push)
         await push.stop().catch((err: Error) => this.log(`remote write: final push failed: ${err.message}`));
     }
@@ -254,6 +263,7 @@ class Fleet {
         recordCalls: this.time.calls,
         recordShare: cpuSeconds > 0 ? this.time.ms / 1000 / cpuSeconds : 0,
         peakVms: this.peakVms,
+        missedSeconds: this.missedSeconds,
       },
       store: {
         dir: this.store.dir,
@@ -399,11 +409,21 @@ class Fleet {
     await Promise.all([...this.live].map((e) => e.vm.stop(why)));
   }
 
-  /** One sampling round: every live VM with its own clock reading, then the manager itself. */
-  private round(n: number): void {
+  /**
+   * One sampling round: every live VM with its own clock reading, then the manager itself. The
+   * last one, after the VMs ended (r null), records the manager only.
+   */
+  private round(r: Round | null): void {
+    if (r !== null && r.skipped > 0) {
+      this.missedSeconds += r.skipped;
+      // Nothing can be done about seconds gone by; say so, since they are gaps in every VM.
+      this.log(
+        `sampling: ${r.skipped} s without a round (the manager was held up for ${((r.lateMs + r.skipped * 1000) / 1000).toFixed(1)} s)`,
+      );
+    }
     for (const e of this.live) {
       try {
-        this.sample(e, n);
+        this.sample(e, r?.n ?? null);
       } catch (err) {
         this.log(`${e.vm.id}: sampling failed: ${(err as Error).message}`);
       }
@@ -413,7 +433,7 @@ class Fleet {
     this.manager.round(Date.now(), this.live.size, this.started, this.failed);
   }
 
-  private sample(e: Entry, n: number): void {
+  private sample(e: Entry, n: number | null): void {
     const { vm, recorder } = e;
     const pid = vm.pid;
     if (pid === null || vm.state === 'exited') return;
@@ -421,7 +441,8 @@ class Fleet {
     const p = sampleProcess(pid);
     const vcpus = vm.vcpuThreads.map((tid) => threadCpuSeconds(pid, tid));
     recorder.host(t, p, openFds(pid), vcpus);
-    if (n >= 0) vm.poll(n);
-    if (vm.hasDisk && n >= 0) void vm.blockStats().then((s) => s && recorder.block(t, s));
+    if (n === null) return;
+    vm.poll(n);
+    if (vm.hasDisk) void vm.blockStats().then((s) => s && recorder.block(t, s));
   }
 }

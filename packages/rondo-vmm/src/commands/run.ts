@@ -136,7 +136,7 @@ export function summaryLines(r: RunSummary): string[] {
   const n = Math.max(1, r.vms.length);
   const mib = (b: number): string => formatBytes(b);
   return [
-    `run: ${r.vms.length} VMs, ${r.ok} ok, ${r.failed} failed in ${r.wallSeconds.toFixed(1)} s (${r.accel.accel}, at most ${m.peakVms} at once)${r.interrupted ? ', interrupted' : ''}`,
+    `run: ${r.vms.length} VMs, ${r.ok} ok, ${r.failed} failed in ${r.wallSeconds.toFixed(1)} s (${r.accel.accel}, at most ${m.peakVms} at once)${r.interrupted ? ', interrupted' : ''}${m.missedSeconds > 0 ? `; ${m.missedSeconds} s without a sampling round` : ''}`,
     `manager: CPU ${m.cpuSeconds.toFixed(2)} s (${(m.cpuSeconds / n).toFixed(3)} s per VM), RSS ${mib(m.rssPeakBytes)} at peak (${mib(m.rssBaseBytes)} before the first VM, +${mib(Math.max(0, m.rssPeakBytes - m.rssBaseBytes) / Math.max(1, m.peakVms))} per VM running)`,
     `record(): ${m.recordCalls} calls, ${m.recordMs.toFixed(1)} ms in all (wall clock, ${((m.recordMs * 1000) / Math.max(1, m.recordCalls)).toFixed(2)} µs per call) = at most ${(m.recordShare * 100).toFixed(2)} % of the manager's CPU time`,
     `store: ${r.store.dir}, ${mib(r.store.bytes)} for ${r.store.capacity} VMs (${mib(r.store.bytes / r.store.capacity)} per VM for ${formatDuration(r.store.retentionMs)}); this run registered ${r.store.registered} series and retired ${r.store.retired}`,
