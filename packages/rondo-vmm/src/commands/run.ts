@@ -58,8 +58,14 @@ Options:
 Example:
   $ rondo-vmm run --vms 2 --lifetime 5s --stagger 2s
   accelerator: tcg — KVM cannot boot a guest here (QEMU under KVM failed: …)
-  store ./rondo-vmm-metrics: 16 VMs at once, 20.5 MiB
-  vm-1 started (pid 4242, lifetime 5 s)
+  store ./rondo-vmm-metrics: room for 16 VMs, 14.3 MiB
+  vm-1 started (pid 10655, lifetime 5 s)
+  vm-2 started (pid 10726, lifetime 5 s)
+  vm-1 booted in 5.8 s
+  vm-2 booted in 7.1 s
+  vm-1 exited 0 after 11.4 s (boot 5.8 s, 5 guest reports)
+  vm-2 exited 0 after 12.6 s (boot 7.1 s, 6 guest reports)
+  run: 2 VMs, 2 ok, 0 failed in 14.6 s (tcg, at most 2 at once)
   …
 `;
 
