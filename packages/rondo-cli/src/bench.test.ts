@@ -1,13 +1,12 @@
 // `rondo bench` with a small run: JSON for machines, the figures for people, a progress bar
 // only on a terminal, its usage errors, and no temporary store left behind after SIGINT/SIGTERM.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
-import { BIN, hasScript, type RunResult, rondo, rondoOnTty, tempDir } from './test-fixtures/run.js';
+import { Child, hasPty, scratchDirs, showEscapes, waitUntil } from 'rondo-testkit';
+import { assertCliError, BIN, rondo, rondoOnTty } from './test-fixtures/run.js';
 
-/** ANSI escapes made visible, so regexes need no control characters. */
-const vis = (s: string): string => s.replaceAll('\u001b', '<ESC>');
+const scratch = scratchDirs('cli-bench');
 
 test('bench --json: one document with the measured figures', async () => {
   const r = await rondo(['bench', '--points', '20000', '--series', '4', '--json']);
@@ -33,14 +32,17 @@ test('bench: the human report', async () => {
 });
 
 test('bench: a progress bar on a terminal, cleared at the end', {
-  skip: !hasScript && 'needs util-linux script',
+  skip: !hasPty && 'needs util-linux script (a pseudo-terminal)',
 }, () => {
   const r = rondoOnTty(['bench', '--points', '20000', '--series', '4']);
   assert.equal(r.code, 0, r.stdout);
-  assert.match(vis(r.stdout), /\r<ESC>\[2Kbench (<ESC>\[36m)?[█░]+(<ESC>\[0m)? +\d+% +[\d,]+\/[\d,]+ calls/);
-  assert.match(vis(r.stdout), /██████████(<ESC>\[0m)? 100%/);
+  assert.match(
+    showEscapes(r.stdout),
+    /\r<ESC>\[2Kbench (<ESC>\[36m)?[█░]+(<ESC>\[0m)? +\d+% +[\d,]+\/[\d,]+ calls/,
+  );
+  assert.match(showEscapes(r.stdout), /██████████(<ESC>\[0m)? 100%/);
   // Cleared before the report, which starts on a clean line.
-  assert.match(vis(r.stdout), /\r<ESC>\[2K(?!bench )\S[^\n]*node v/);
+  assert.match(showEscapes(r.stdout), /\r<ESC>\[2K(?!bench )\S[^\n]*node v/);
 });
 
 test('bench usage errors', async () => {
@@ -52,26 +54,18 @@ test('bench usage errors', async () => {
     [['--series', '0x10'], /--series must be a whole number ≥ 1, got "0x10"/],
     [['--points', '1__000'], /--points must be a whole number ≥ 1/],
     [['--tiers', '2'], /--tiers must be 1 or 3/],
+    [['--points', '99999999999999999999'], /--points must be a whole number ≥ 1/],
+    [['--series', '-3'], /--series must be a whole number ≥ 1, got "-3"/],
+    [['--series', '2000000'], /--series must be at most 1,048,576, got 2000000/],
+    [['--points', '100000000000'], /--points must be at most 10,000,000,000/],
     [['extra'], /unexpected argument "extra"/],
-  ] as const) {
-    const r = await rondo(['bench', ...args]);
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, message);
-  }
+  ] as const)
+    assertCliError(await rondo(['bench', ...args]), 2, 'ERR_RONDO_USAGE', message);
 });
 
 /** Starts `rondo bench` with its own TMPDIR, so leftovers can be seen. */
-function startBench(args: string[], tmp: string): { child: ChildProcess; done: Promise<RunResult> } {
-  const child = spawn(process.execPath, [BIN, 'bench', ...args], {
-    env: { ...process.env, TMPDIR: tmp, TMP: tmp, TEMP: tmp },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const done = new Promise<RunResult>((res) => child.on('close', (code) => res({ code, stdout, stderr })));
-  return { child, done };
+function startBench(args: string[], tmp: string): Child {
+  return new Child(BIN, ['bench', ...args], { env: { ...process.env, TMPDIR: tmp, TMP: tmp, TEMP: tmp } });
 }
 
 /** Paths under `dir`, recursively (relative). */
@@ -84,23 +78,18 @@ for (const [signal, code] of [
   ['SIGTERM', 143],
 ] as const) {
   test(`bench: ${signal} while measuring removes the temporary store and exits ${code}`, async () => {
-    const tmp = tempDir('rondo-cli-bench-');
-    try {
-      const { child, done } = startBench(['--points', '50000000', '--series', '4'], tmp.dir);
-      // Wait until the store exists inside the temporary directory, i.e. the bench is running.
-      const deadline = Date.now() + 20_000;
-      while (!tree(tmp.dir).some((p) => /(^|\/)store\/rondo\.json$/.test(p))) {
-        if (Date.now() > deadline) throw new Error(`no store appeared: ${tree(tmp.dir).join(', ')}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await new Promise((r) => setTimeout(r, 200));
-      child.kill(signal);
-      const r = await done;
-      assert.equal(r.code, code, r.stderr);
-      assert.equal(r.stdout, '', 'no report for an interrupted run');
-      assert.deepEqual(tree(tmp.dir), [], 'nothing is left in TMPDIR');
-    } finally {
-      tmp.cleanup();
-    }
+    const tmp = scratch();
+    const child = startBench(['--points', '50000000', '--series', '4'], tmp);
+    // Wait until the store exists inside the temporary directory, i.e. the bench is running.
+    await waitUntil(
+      'a store in TMPDIR',
+      () => tree(tmp).some((p) => /(^|\/)store\/rondo\.json$/.test(p)),
+      20_000,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const r = await child.kill(signal);
+    assert.equal(r.code, code, child.stderr);
+    assert.equal(child.stdout, '', 'no report for an interrupted run');
+    assert.deepEqual(tree(tmp), [], 'nothing is left in TMPDIR');
   });
 }

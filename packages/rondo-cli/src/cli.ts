@@ -52,18 +52,23 @@ export function parseCount(text: string): number | null {
   return Number.isSafeInteger(n) ? n : null;
 }
 
-/** The value of count option `what` of command `cmd` (≥ `min`), `fallback` when absent; else a usage error. */
+/**
+ * The value of count option `what` of command `cmd` (from `min` to `max`), `fallback` when
+ * absent; else a usage error that says the range.
+ */
 export function countOption(
   cmd: string,
   what: string,
   text: string | undefined,
   fallback: number,
   min: number,
+  max = Number.MAX_SAFE_INTEGER,
 ): number {
   if (text === undefined) return fallback;
   const n = parseCount(text);
   if (n === null || n < min)
     throw usageError(cmd, `${what} must be a whole number ≥ ${min}, got ${JSON.stringify(text)}`);
+  if (n > max) throw usageError(cmd, `${what} must be at most ${max.toLocaleString('en-US')}, got ${text}`);
   return n;
 }
 
@@ -117,7 +122,7 @@ export interface ParsedArgs {
 function joinNegativeValues(args: string[], options: OptionSpec): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
+    const arg = args[i] ?? '';
     if (arg === '--') {
       out.push(...args.slice(i));
       break;

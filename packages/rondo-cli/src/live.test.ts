@@ -1,36 +1,21 @@
 // The CLI reading a store while another process writes it: it sees the writer, its points and
 // its new series, reads only consistent values, and leaves the writer undisturbed.
 import assert from 'node:assert/strict';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface, type Interface } from 'node:readline';
 import { after, before, test } from 'node:test';
-import { rondo, tempDir, WRITER } from './test-fixtures/run.js';
+import { Child, scratchDirs } from 'rondo-testkit';
+import { rondo, WRITER } from './test-fixtures/run.js';
 
-const tmp = tempDir('rondo-cli-live-');
-const store = join(tmp.dir, 'store');
-let writer: ChildProcessWithoutNullStreams;
-let lines: Interface;
-const waiting: ((line: string) => void)[] = [];
-
-function nextLine(): Promise<string> {
-  return new Promise((res) => waiting.push(res));
-}
+const store = join(scratchDirs('cli-live')(), 'store');
+let writer: Child;
 
 before(async () => {
-  writer = spawn(process.execPath, [WRITER, store], { stdio: ['pipe', 'pipe', 'pipe'] });
-  writer.stderr.setEncoding('utf8').on('data', (d: string) => process.stderr.write(`writer: ${d}`));
-  lines = createInterface({ input: writer.stdout });
-  lines.on('line', (l) => waiting.shift()?.(l));
-  assert.equal(await nextLine(), `ready ${writer.pid}`);
+  writer = new Child(WRITER, [store]);
+  assert.equal(await writer.waitFor('ready'), `ready ${writer.pid}`);
 });
 
 after(async () => {
-  if (writer.exitCode === null) {
-    writer.stdin.end();
-    await new Promise((res) => writer.once('exit', res));
-  }
-  tmp.cleanup();
+  await writer.finish();
 });
 
 interface Doc {
@@ -69,8 +54,8 @@ test('a series registered after the writer started is found by a new query', asy
   const before = await rondo(['query', store, 'late_series']);
   assert.equal(before.code, 1);
   assert.match(before.stderr, /ERR_RONDO_NO_MATCH: no series matches late_series/);
-  writer.stdin.write('add late_series\n');
-  assert.equal(await nextLine(), 'added late_series');
+  writer.proc.stdin.write('add late_series\n');
+  await writer.waitFor('added late_series');
   const r = await rondo(['query', store, 'late_series{host="late"}', '--format', 'json']);
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout) as Doc;
@@ -79,10 +64,9 @@ test('a series registered after the writer started is found by a new query', asy
 });
 
 test('the writer was never disturbed, and once it exits info says so', async () => {
-  assert.equal(writer.exitCode, null, 'writer still running');
-  writer.stdin.end();
-  const code = await new Promise((res) => writer.once('exit', res));
-  assert.equal(code, 0);
+  assert.equal(writer.proc.exitCode, null, 'writer still running');
+  const { code } = await writer.finish();
+  assert.equal(code, 0, writer.stderr);
   const r = await rondo(['info', store, '--json']);
   assert.equal(JSON.parse(r.stdout).writerActive, false);
 });

@@ -2,25 +2,18 @@
  * The `rondo` command line: parses the command name and hands the rest to its module.
  * Exit codes: 0 success, 1 runtime error, 2 usage error.
  */
-
+import { readFileSync } from 'node:fs';
 import { formatError, usageError } from './cli.js';
+import type { Command } from './command.js';
 
-/** A subcommand: its one-line summary, its --help text, and its runner (returns the exit code). */
-export interface Command {
-  /** One line for the top-level help. */
-  summary: string;
-  /** Full --help text, with an example. */
-  help: string;
-  /** Runs the command with the arguments after its name. */
-  run(args: string[]): Promise<number>;
-}
-
+/** Each command lives in src/commands/<name>.ts and exports `command`; loaded only when used. */
 const commands: Record<string, () => Promise<Command>> = {
-  // Each command lives in src/commands/<name>.ts and exports `command`; loaded only when used.
   info: async () => (await import('./commands/info.js')).command,
   query: async () => (await import('./commands/query.js')).command,
   bench: async () => (await import('./commands/bench.js')).command,
   push: async () => (await import('./commands/push.js')).command,
+  migrate: async () => (await import('./commands/migrate.js')).command,
+  serve: async () => (await import('./commands/serve.js')).command,
 };
 
 /**
@@ -36,31 +29,65 @@ function endQuietlyOnClosedStdout(): void {
   });
 }
 
+/** `rondo <version> (node <version>)`, from the package's own package.json. */
+export function versionLine(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return `rondo ${pkg.version} (node ${process.version})`;
+}
+
+async function topLevelHelp(): Promise<string> {
+  const lines = ['Usage: rondo <command> [options]', '', 'Commands:'];
+  for (const [cmd, load] of Object.entries(commands))
+    lines.push(`  ${cmd.padEnd(8)} ${(await load()).summary}`);
+  lines.push(
+    '',
+    "Run `rondo <command> --help` (or `rondo help <command>`) for a command's options and an example.",
+    '`rondo --version` prints the version.',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** Reports a usage error found before any command runs; returns its exit code. */
+function refuse(message: string): number {
+  const err = usageError(null, message);
+  process.stderr.write(`${formatError(err)}\n`);
+  return err.exitCode;
+}
+
+function unknownCommand(name: string): string {
+  return `unknown command ${JSON.stringify(name)} (commands: ${Object.keys(commands).join(', ')})`;
+}
+
 /** Runs the CLI with `argv` (without node and script) and resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   endQuietlyOnClosedStdout();
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    if (rest.length > 0) return refuse(`${name} takes no arguments`);
+    process.stdout.write(`${versionLine()}\n`);
+    return 0;
+  }
+  if (name === 'help' && rest.length > 0) {
+    // `rondo help query` is `rondo query --help`.
+    const [topic, ...extra] = rest;
+    if (extra.length > 0) return refuse(`help takes one command name, got ${rest.length}`);
+    const load = topic === undefined ? undefined : commands[topic];
+    if (load === undefined) return refuse(unknownCommand(topic ?? ''));
+    return (await load()).run(['--help']);
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const lines = ['Usage: rondo <command> [options]', '', 'Commands:'];
-    for (const [cmd, load] of Object.entries(commands))
-      lines.push(`  ${cmd.padEnd(8)} ${(await load()).summary}`);
-    lines.push('', "Run `rondo <command> --help` for a command's options and an example.");
     // Asked for (--help): stdout, exit 0. No command at all is a usage error: stderr, exit 2.
+    const text = await topLevelHelp();
     if (name === undefined) {
-      process.stderr.write(`${lines.join('\n')}\n`);
+      process.stderr.write(text);
       return 2;
     }
-    process.stdout.write(`${lines.join('\n')}\n`);
+    process.stdout.write(text);
     return 0;
   }
   const load = commands[name];
-  if (!load) {
-    const err = usageError(
-      null,
-      `unknown command ${JSON.stringify(name)} (commands: ${Object.keys(commands).join(', ')})`,
-    );
-    process.stderr.write(`${formatError(err)}\n`);
-    return err.exitCode;
-  }
+  if (!load) return refuse(unknownCommand(name));
   return (await load()).run(rest);
 }

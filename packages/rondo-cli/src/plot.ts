@@ -99,35 +99,50 @@ function timeLabel(ms: number, step: number, span: number): string {
   return span >= 365 * D ? iso.slice(0, 10) : iso.slice(5, 10);
 }
 
-/** Draws the chart; returns its lines (without newlines). */
-export function plot(series: readonly PlotSeries[], options: PlotOptions = {}): string[] {
-  const colour = options.colour === true;
-  const height = Math.max(4, options.height ?? 16);
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
-  let first = Number.POSITIVE_INFINITY;
-  let last = Number.NEGATIVE_INFINITY;
-  let lastEnd = Number.NEGATIVE_INFINITY;
+/** The data's extent: value range, first and last time, and the end of the last slot. */
+interface Extent {
+  lo: number;
+  hi: number;
+  first: number;
+  last: number;
+  lastEnd: number;
+}
+
+function extentOf(series: readonly PlotSeries[]): Extent {
+  const e = {
+    lo: Number.POSITIVE_INFINITY,
+    hi: Number.NEGATIVE_INFINITY,
+    first: Number.POSITIVE_INFINITY,
+    last: Number.NEGATIVE_INFINITY,
+    lastEnd: Number.NEGATIVE_INFINITY,
+  };
   for (const s of series) {
     for (const v of s.values) {
-      lo = Math.min(lo, v);
-      hi = Math.max(hi, v);
+      e.lo = Math.min(e.lo, v);
+      e.hi = Math.max(e.hi, v);
     }
     const n = s.timestamps.length;
     if (n > 0) {
-      first = Math.min(first, s.timestamps[0]!);
-      last = Math.max(last, s.timestamps[n - 1]!);
-      lastEnd = Math.max(lastEnd, s.timestamps[n - 1]! + s.interval);
+      const newest = s.timestamps[n - 1] ?? 0;
+      e.first = Math.min(e.first, s.timestamps[0] ?? 0);
+      e.last = Math.max(e.last, newest);
+      e.lastEnd = Math.max(e.lastEnd, newest + s.interval);
     }
   }
-  const legend = series.map((s, i) => {
-    const glyph = paint(GLYPHS[i % GLYPHS.length]!, COLOURS[i % COLOURS.length]!, colour);
-    const note = s.timestamps.length === 0 ? 'no points' : s.note;
-    return `  ${glyph} ${s.label}${note ? `  (${note})` : ''}`;
-  });
-  if (!Number.isFinite(lo)) return ['(no points to plot)', ...legend];
+  return e;
+}
 
-  // Y: round ticks around the data; a flat series gets a band around its value.
+/** The y-axis: round ticks around the data (a flat series gets a band around its value). */
+interface YAxis {
+  /** Row (0 at the top) of a value. */
+  rowOf(v: number): number;
+  /** Tick labels by row. */
+  ticks: Map<number, string>;
+  /** Width of the widest tick label. */
+  labelWidth: number;
+}
+
+function yAxis(lo: number, hi: number, height: number): YAxis {
   if (lo === hi) {
     const pad = lo === 0 ? 1 : Math.abs(lo) / 10;
     lo -= pad;
@@ -141,73 +156,115 @@ export function plot(series: readonly PlotSeries[], options: PlotOptions = {}): 
   const ticks = new Map<number, string>();
   for (let t = yLo; t <= yHi + step / 2; t += step) ticks.set(rowOf(t), t.toFixed(decimals));
   const labelWidth = Math.max(...[...ticks.values()].map((l) => l.length));
+  return { rowOf, ticks, labelWidth };
+}
 
-  // X: the requested window when given, else the data's extent.
-  const t0 = Math.min(options.start ?? first, first);
-  const t1 = Math.max(options.end ?? lastEnd, last + 1);
+/** The time axis: its span and the column of a time. */
+interface XAxis {
+  t0: number;
+  t1: number;
+  width: number;
+  colOf(t: number): number;
+}
+
+/** The requested window when given (widened to hold every point), else the data's extent. */
+function xAxis(e: Extent, options: PlotOptions, labelWidth: number): XAxis {
+  const t0 = Math.min(options.start ?? e.first, e.first);
+  const t1 = Math.max(options.end ?? e.lastEnd, e.last + 1);
   const width = Math.max(20, (options.width ?? 80) - labelWidth - 2);
   const colOf = (t: number): number => Math.min(width - 1, Math.floor(((t - t0) / (t1 - t0)) * width));
+  return { t0, t1, width, colOf };
+}
 
-  const cells: number[][] = Array.from({ length: height }, () => new Array<number>(width).fill(-1));
+/** The plotting area: per cell, the index of the series drawn there, or -1. */
+function drawCells(series: readonly PlotSeries[], y: YAxis, x: XAxis, height: number): Int32Array[] {
+  const cells = Array.from({ length: height }, () => new Int32Array(x.width).fill(-1));
+  const set = (r: number, c: number, si: number): void => {
+    const row = cells[r];
+    if (row !== undefined) row[c] = si;
+  };
   series.forEach((s, si) => {
     let pc = -1;
     let pr = -1;
     let pt = Number.NEGATIVE_INFINITY;
     for (let k = 0; k < s.timestamps.length; k++) {
-      const t = s.timestamps[k]!;
-      const c = colOf(t);
-      const r = rowOf(s.values[k]!);
+      const t = s.timestamps[k] ?? 0;
+      const c = x.colOf(t);
+      const r = y.rowOf(s.values[k] ?? 0);
       if (t - pt <= s.interval) {
         // Join the previous point: step along the longer axis so no cell is skipped.
         const steps = Math.max(Math.abs(c - pc), Math.abs(r - pr), 1);
-        for (let j = 1; j <= steps; j++) {
-          cells[Math.round(pr + ((r - pr) * j) / steps)]![Math.round(pc + ((c - pc) * j) / steps)] = si;
-        }
-      } else cells[r]![c] = si;
+        for (let j = 1; j <= steps; j++)
+          set(Math.round(pr + ((r - pr) * j) / steps), Math.round(pc + ((c - pc) * j) / steps), si);
+      } else set(r, c, si);
       pc = c;
       pr = r;
       pt = t;
     }
   });
+  return cells;
+}
 
-  const lines: string[] = [];
-  for (let r = 0; r < height; r++) {
-    const tick = ticks.get(r);
-    let row = `${(tick ?? '').padStart(labelWidth)} ${tick === undefined ? '│' : '┤'}`;
-    const line = cells[r]!;
-    for (let c = 0; c < width; ) {
+/** The glyph of series `si`, coloured when `colour`, repeated `n` times. */
+function glyphs(si: number, n: number, colour: boolean): string {
+  const glyph = GLYPHS[si % GLYPHS.length] ?? '*';
+  return paint(glyph.repeat(n), COLOURS[si % COLOURS.length] ?? '0', colour);
+}
+
+/** The rows of the chart, each with its y tick or axis line. */
+function renderRows(cells: readonly Int32Array[], y: YAxis, colour: boolean): string[] {
+  return cells.map((line, r) => {
+    const tick = y.ticks.get(r);
+    let row = `${(tick ?? '').padStart(y.labelWidth)} ${tick === undefined ? '│' : '┤'}`;
+    for (let c = 0; c < line.length; ) {
       // One colour code per run of cells of the same series keeps the output small.
-      const si = line[c]!;
+      const si = line[c] ?? -1;
       let e = c + 1;
-      while (e < width && line[e] === si) e++;
-      row +=
-        si < 0
-          ? ' '.repeat(e - c)
-          : paint(GLYPHS[si % GLYPHS.length]!.repeat(e - c), COLOURS[si % COLOURS.length]!, colour);
+      while (e < line.length && line[e] === si) e++;
+      row += si < 0 ? ' '.repeat(e - c) : glyphs(si, e - c, colour);
       c = e;
     }
-    lines.push(row.trimEnd());
-  }
+    return row.trimEnd();
+  });
+}
 
-  // Time axis: ticks on round UTC times, about one per 10 columns, labels centred where they fit.
-  const span = t1 - t0;
-  const target = Math.max(2, Math.floor(width / 10));
+/** The time axis: ticks on round UTC times, about one per 10 columns, labels centred where they fit. */
+function timeAxis(x: XAxis, labelWidth: number): string[] {
+  const span = x.t1 - x.t0;
+  const target = Math.max(2, Math.floor(x.width / 10));
   const tStep = TIME_STEPS.find((st) => span / st <= target) ?? Math.ceil(span / target);
-  const axis = new Array<string>(width).fill('─');
+  const axis = new Array<string>(x.width).fill('─');
   let under = '';
   let free = 0;
-  for (let t = Math.ceil(t0 / tStep) * tStep; t < t1; t += tStep) {
-    const c = colOf(t);
+  for (let t = Math.ceil(x.t0 / tStep) * tStep; t < x.t1; t += tStep) {
+    const c = x.colOf(t);
     axis[c] = '┬';
     const label = timeLabel(t, tStep, span);
     const at = labelWidth + 2 + c - Math.floor(label.length / 2);
-    if (at >= free && at + label.length <= labelWidth + 2 + width) {
+    if (at >= free && at + label.length <= labelWidth + 2 + x.width) {
       under = under.padEnd(at) + label;
       free = at + label.length + 2;
     }
   }
-  const axisLine = `${' '.repeat(labelWidth)} └${axis.join('')}`;
-  lines.push(axisLine, under.trimEnd());
-  lines.push(`${' '.repeat(labelWidth + 2)}${formatTime(t0)} → ${formatTime(t1)} (UTC)`, '', ...legend);
-  return lines;
+  return [
+    `${' '.repeat(labelWidth)} └${axis.join('')}`,
+    under.trimEnd(),
+    `${' '.repeat(labelWidth + 2)}${formatTime(x.t0)} → ${formatTime(x.t1)} (UTC)`,
+  ];
+}
+
+/** Draws the chart; returns its lines (without newlines). */
+export function plot(series: readonly PlotSeries[], options: PlotOptions = {}): string[] {
+  const colour = options.colour === true;
+  const height = Math.max(4, options.height ?? 16);
+  const legend = series.map((s, i) => {
+    const note = s.timestamps.length === 0 ? 'no points' : s.note;
+    return `  ${glyphs(i, 1, colour)} ${s.label}${note ? `  (${note})` : ''}`;
+  });
+  const e = extentOf(series);
+  if (!Number.isFinite(e.lo)) return ['(no points to plot)', ...legend];
+  const y = yAxis(e.lo, e.hi, height);
+  const x = xAxis(e, options, y.labelWidth);
+  const rows = renderRows(drawCells(series, y, x, height), y, colour);
+  return [...rows, ...timeAxis(x, y.labelWidth), '', ...legend];
 }

@@ -4,57 +4,31 @@
 // right after a batch was delivered and before it was committed: restarted, it resends at most
 // that batch, and with SIGTERM or SIGINT it pushes what is left and exits 0.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Store } from 'rondo';
-import { FakeReceiver } from '../../rondo/dist/test-fixtures/fake-receiver.js';
-import { makeSampleStore } from './test-fixtures/run.js';
+import { type Child, freePort, type RunResult, scratchDirs, T0, waitUntil } from 'rondo-testkit';
+import { FakeReceiver } from 'rondo-testkit/fake-receiver';
+import { assertCliError, makeSampleStore, rondo, startRondo } from './test-fixtures/run.js';
 
-const BIN = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', 'bin', 'rondo.js');
-const T0 = 1_700_000_000_000;
 const SEC = 1000;
+const cli = (args: string[]): Promise<RunResult> => rondo(args);
+const tmp = scratchDirs('cli-push')();
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function startCli(args: string[]): { child: ChildProcess; done: Promise<Run> } {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  const done = new Promise<Run>((res) =>
-    child.on('exit', (code, signal) => setImmediate(() => res({ code, signal, stdout, stderr }))),
-  );
-  return { child, done };
-}
-
-const cli = (args: string[]) => startCli(args).done;
-
-async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const tmp = mkdtempSync(join(tmpdir(), 'rondo-cli-push-'));
 let rx: FakeReceiver;
 before(async () => {
   rx = await new FakeReceiver().start();
 });
 after(async () => {
   await rx.close();
-  rmSync(tmp, { recursive: true, force: true });
 });
+
+/** Waits for a started `rondo` to end; what it printed and how it ended. */
+async function ended(child: Child): Promise<RunResult> {
+  const { code, signal } = await child.exited;
+  return { code, signal, stdout: child.stdout, stderr: child.stderr };
+}
 
 function reset(): void {
   rx.script = [];
@@ -73,28 +47,42 @@ function newStore(): { dir: string; store: Store; hs: number[] } {
 }
 
 describe('rondo push', () => {
-  test('usage errors exit 2 with one line', async () => {
+  test('usage errors exit 2 with one line that says what is wrong', async () => {
     const { dir, store } = newStore();
     store.close();
-    for (const args of [
-      [dir],
-      [dir, '--url', 'ftp://x'],
-      [dir, '--url', rx.url, '--every', 'soon'],
-      [dir, '--url', rx.url, '--every', '1s', '--once'],
-      [dir, '--url', rx.url, '--label', 'novalue'],
-      [dir, '--url', rx.url, '--tier', '-1'],
-      [dir, '--url', rx.url, '--bogus'],
-      [dir, '--url', rx.url, '--stop-timeout', 'soon'],
+    const cases: [string[], RegExp][] = [
+      [[dir], /^missing --url/],
+      [[dir, '--url', 'ftp://x'], /^--url must be http\(s\), got ftp:/],
+      [[dir, '--url', rx.url, '--every', 'soon'], /^cannot parse --every "soon"/],
+      [[dir, '--url', rx.url, '--every', '1s', '--once'], /--every and --once exclude each other/],
+      [[dir, '--url', rx.url, '--label', 'novalue'], /--label must be k=v, got "novalue"/],
+      [[dir, '--url', rx.url, '--tier', '-1'], /--tier must be a whole number ≥ 0, got "-1"/],
+      [[dir, '--url', rx.url, '--tier', '99999999999999999999'], /--tier must be a whole number ≥ 0/],
+      [[dir, '--url', rx.url, '--bogus'], /^unknown option --bogus/],
+      [[dir, '--url', rx.url, '--stop-timeout', 'soon'], /^cannot parse --stop-timeout "soon"/],
+      // Zero, no unit, negative: each says so (not "cannot parse").
+      [[dir, '--url', rx.url, '--timeout', '0'], /^--timeout must be longer than 0, got "0"/],
+      [[dir, '--url', rx.url, '--every', '0s'], /^--every must be longer than 0, got "0s"/],
+      [[dir, '--url', rx.url, '--stop-timeout', '0ms'], /^--stop-timeout must be longer than 0/],
+      [[dir, '--url', rx.url, '--every', '10'], /^--every 10 needs a unit: 10ms, 10s/],
+      [[dir, '--url', rx.url, '--timeout', '-5s'], /^--timeout -5s: a negative duration is not allowed/],
       // Longer than a timer can wait (Node would wait 1 ms instead).
-      [dir, '--url', rx.url, '--every', '30d'],
-      [dir, '--url', rx.url, '--timeout', '30d'],
-      [dir, '--url', rx.url, '--stop-timeout', '30d'],
-      [dir, '--url', rx.url, '--max-samples', '1e3'],
-    ]) {
-      const r = await cli(['push', ...args]);
-      assert.equal(r.code, 2, args.join(' '));
-      assert.match(r.stderr, /^rondo: ERR_RONDO_USAGE: .+\n$/);
-    }
+      [[dir, '--url', rx.url, '--every', '30d'], /^--every 30d is longer than a timer can wait/],
+      [[dir, '--url', rx.url, '--timeout', '30d'], /^--timeout 30d is longer than a timer can wait/],
+      [
+        [dir, '--url', rx.url, '--stop-timeout', '30d'],
+        /^--stop-timeout 30d is longer than a timer can wait/,
+      ],
+      [[dir, '--url', rx.url, '--max-samples', '1e3'], /--max-samples must be a whole number ≥ 1, got "1e3"/],
+      [[dir, '--url', rx.url, '--max-samples', '0'], /--max-samples must be a whole number ≥ 1, got "0"/],
+      [
+        [dir, '--url', rx.url, '--max-samples', '99999999999'],
+        /--max-samples must be at most 10,000,000, got 99999999999/,
+      ],
+      [[dir, '--url', rx.url, '--label', 'k='], /--label k=: the value is empty/],
+    ];
+    for (const [args, message] of cases)
+      assertCliError(await cli(['push', ...args]), 2, 'ERR_RONDO_USAGE', message);
   });
 
   test('a bad --name or a reserved --label is a usage error (exit 2), found before the store is opened', async () => {
@@ -149,31 +137,116 @@ describe('rondo push', () => {
     assert.ok(rx.requests.length >= 12, `${rx.requests.length} requests`);
   });
 
-  test('samples the receiver refuses (400) are named; all refused is not "pushed"', async () => {
+  test('a receiver that refuses every sample: one error line, exit 1, nothing committed', async () => {
     reset();
     const { dir, store, hs } = newStore();
     for (let i = 0; i < 20; i++) for (const h of hs) store.record(h, i, T0 + i * SEC);
     store.close();
-    // Enough 400s for every request, including any a receiver-side bisection sends.
+    // Enough 400s for every request, including those the bisection sends.
     rx.script = Array.from({ length: 200 }, () => ({ status: 400, body: 'out of order sample' }));
     const r = await cli(['push', dir, '--url', rx.url, '--once']);
     rx.script = [];
-    assert.equal(r.code, 0, r.stderr);
+    assertCliError(
+      r,
+      1,
+      'ERR_RONDO_PUSH',
+      /^the receiver refused all 40 samples of a batch \(HTTP 400: out of order sample\); nothing of it was committed — .*--drop-refused/,
+    );
+    assert.equal(rx.accepted.length, 0);
+    // Kept, not dropped: a receiver that takes them gets them all.
+    const again = await cli(['push', dir, '--url', rx.url, '--once']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^pushed 40 samples, 2 series in \d+ ms \(final\)\n$/);
+  });
+
+  test('--every stops at a receiver that refuses everything (exit 1) instead of dropping batch after batch', async () => {
+    reset();
+    const { dir, store, hs } = newStore();
+    for (let i = 0; i < 5; i++) for (const h of hs) store.record(h, i, T0 + i * SEC);
+    store.close();
+    rx.script = Array.from({ length: 200 }, () => ({ status: 400, body: 'too old' }));
+    const r = await cli(['push', dir, '--url', rx.url, '--every', '50ms']);
+    rx.script = [];
+    assertCliError(
+      r,
+      1,
+      'ERR_RONDO_PUSH',
+      /^the receiver refused all 8 samples of a batch \(HTTP 400: too old\)/,
+    );
+  });
+
+  test('--drop-refused: all refused is summed up in one line, dropped, and still exit 1 (nothing went in)', async () => {
+    reset();
+    const { dir, store, hs } = newStore();
+    for (let i = 0; i < 20; i++) for (const h of hs) store.record(h, i, T0 + i * SEC);
+    store.close();
+    rx.script = Array.from({ length: 200 }, () => ({ status: 400, body: 'out of order sample' }));
+    const r = await cli(['push', dir, '--url', rx.url, '--once', '--drop-refused', '--max-samples', '10']);
+    rx.script = [];
+    assert.equal(r.code, 1, r.stderr);
     assert.match(
       r.stdout,
       /^pushed nothing: the receiver refused all 40 samples of 2 series in \d+ ms \(final\)\n$/,
     );
-    assert.match(r.stderr, /the receiver refused \d+ samples \(HTTP 400\): out of order sample/);
-    assert.equal(rx.accepted.length, 0);
-    // They were dropped (committed), not kept: nothing is left to push.
+    // Four batches, many bisected requests: one line.
+    assert.equal(
+      r.stderr,
+      'rondo push: the receiver refused 40 samples (HTTP 400: out of order sample); they were dropped\n',
+    );
     const again = await cli(['push', dir, '--url', rx.url, '--once']);
     assert.equal(again.stdout, 'nothing new to push\n');
+  });
+
+  test('some samples refused: the push goes on, exit 0, one summary line for the refusals', async () => {
+    reset();
+    const { dir, store, hs } = newStore();
+    for (let i = 0; i < 20; i++) for (const h of hs) store.record(h, i, T0 + i * SEC);
+    store.close();
+    // Like Prometheus: a request with a sample before the window is refused as a whole.
+    rx.rejectBefore = T0 + 5 * SEC;
+    try {
+      const r = await cli(['push', dir, '--url', rx.url, '--once', '--max-samples', '8']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^pushed 30 samples, 2 series in \d+ ms \(final\); 10 refused\n$/);
+      assert.equal(
+        r.stderr,
+        'rondo push: the receiver refused 10 samples (HTTP 400: out of bounds); they were dropped\n',
+      );
+    } finally {
+      rx.rejectBefore = Number.NEGATIVE_INFINITY;
+    }
+  });
+
+  test('--once against a closed port says that it is retrying while it retries', async () => {
+    const { dir, store, hs } = newStore();
+    store.record(hs[0] ?? 0, 1, T0);
+    store.close();
+    const url = `http://127.0.0.1:${await freePort()}/api/v1/write`;
+    // Ten retries with backoff take ~15 s; the notice comes with the first one.
+    const p = startRondo(['push', dir, '--url', url, '--once', '--stop-timeout', '60s']);
+    await waitUntil('the retry notice', () => /retrying/.test(p.stderr) || p.proc.exitCode !== null, 20_000);
+    assert.equal(p.proc.exitCode, null, `still retrying when it says so: ${p.stderr}`);
+    assert.match(
+      p.stderr,
+      /^rondo push: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/write did not take the push \(.*ECONNREFUSED.*\); retrying up to 10 times with growing delays \(--verbose shows each\)\n$/,
+    );
+    await p.kill('SIGTERM');
+  });
+
+  test('one sample, one series: no "1 samples"', async () => {
+    reset();
+    const { dir, store, hs } = newStore();
+    store.record(hs[0] ?? 0, 1, T0);
+    store.close();
+    const r = await cli(['push', dir, '--url', rx.url, '--once']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^pushed 1 sample, 1 series in \d+ ms \(final\)\n$/);
   });
 
   test('--name keeps a cursor per destination', async () => {
     reset();
     const { dir, store, hs } = newStore();
-    for (let i = 0; i < 10; i++) store.record(hs[0]!, i, T0 + i * SEC);
+    for (let i = 0; i < 10; i++) store.record(hs[0] ?? 0, i, T0 + i * SEC);
     store.close();
     const a = await cli(['push', dir, '--url', rx.url, '--once', '--name', 'site-a']);
     assert.equal(a.code, 0, a.stderr);
@@ -233,7 +306,7 @@ describe('rondo push', () => {
   test('HTTP 404 exits 1 with one line and a hint; the data is kept for a good receiver', async () => {
     reset();
     const { dir, store, hs } = newStore();
-    for (let i = 0; i < 7; i++) store.record(hs[1]!, i, T0 + i * SEC);
+    for (let i = 0; i < 7; i++) store.record(hs[1] ?? 0, i, T0 + i * SEC);
     store.close();
     rx.script = [{ status: 404, body: 'not found' }];
     const r = await cli(['push', dir, '--url', rx.url, '--once']);
@@ -249,16 +322,19 @@ describe('rondo push', () => {
     assert.equal(rx.accepted.length, 7);
   });
 
-  test('a receiver that keeps failing at --once: one line with a hint, no "will retry"', async () => {
+  test('a receiver that keeps failing at --once: a retry notice, then one error line with a hint', async () => {
     reset();
     const { dir, store, hs } = newStore();
-    for (let i = 0; i < 3; i++) store.record(hs[0]!, i, T0 + i * SEC);
+    for (let i = 0; i < 3; i++) store.record(hs[0] ?? 0, i, T0 + i * SEC);
     store.close();
     rx.script = Array.from({ length: 100 }, () => ({ status: 503, body: 'busy' }));
     const r = await cli(['push', dir, '--url', rx.url, '--once', '--stop-timeout', '1s']);
     rx.script = [];
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^rondo: ERR_RONDO_PUSH: remote write to .* — .*nothing was lost.*\n$/);
+    assert.match(
+      r.stderr,
+      /^rondo push: .* did not take the push \(HTTP 503: busy\); retrying up to 10 times .*\nrondo: ERR_RONDO_PUSH: .* — .*nothing was lost.*\n$/,
+    );
     assert.doesNotMatch(r.stderr, /will retry/);
     const ok = await cli(['push', dir, '--url', rx.url, '--once']);
     assert.match(ok.stdout, /^pushed 3 samples, 1 series/);
@@ -268,17 +344,15 @@ describe('rondo push', () => {
     reset();
     const { dir, store, hs } = newStore();
     for (let i = 0; i < 5; i++) for (const h of hs) store.record(h, i, T0 + i * SEC);
-    const p = startCli(['push', dir, '--url', rx.url, '--every', '50ms', '--verbose']);
-    let out = '';
-    p.child.stdout!.on('data', (d) => (out += d));
+    const p = startRondo(['push', dir, '--url', rx.url, '--every', '50ms', '--verbose']);
     // A push, then a tick that found nothing: the first push is over.
-    await until('an idle tick', () => /nothing new to push/.test(out));
+    await waitUntil('an idle tick', () => /nothing new to push/.test(p.stdout));
     assert.equal(rx.accepted.length, 8);
     for (let i = 5; i < 9; i++) for (const h of hs) store.record(h, i, T0 + i * SEC);
     store.close();
     await new Promise((r) => setTimeout(r, 200));
-    p.child.kill('SIGINT');
-    const r = await p.done;
+    p.proc.kill('SIGINT');
+    const r = await ended(p);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.signal, null);
     assert.equal(rx.bySample().size, 18, 'every point, the open slot included');
@@ -296,18 +370,18 @@ describe('rondo push', () => {
     test(`--every: ${second} during the final push after ${first} exits ${code} at once; the data stays`, async () => {
       reset();
       const { dir, store, hs } = newStore();
-      for (let i = 0; i < 5; i++) store.record(hs[0]!, i, T0 + i * SEC);
+      for (let i = 0; i < 5; i++) store.record(hs[0] ?? 0, i, T0 + i * SEC);
       store.close();
       // The periodic push and the final one hang on the receiver; --stop-timeout would wait 5 s.
       rx.script = ['stall', 'stall'];
-      const p = startCli(['push', dir, '--url', rx.url, '--every', '50ms', '--stop-timeout', '5s']);
+      const p = startRondo(['push', dir, '--url', rx.url, '--every', '50ms', '--stop-timeout', '5s']);
       // A periodic push under way: the signal handlers are in place.
-      await until('a periodic push', () => rx.requests.length === 1);
-      p.child.kill(first);
-      await until('the final push', () => rx.requests.length === 2);
+      await waitUntil('a periodic push', () => rx.requests.length === 1);
+      p.proc.kill(first);
+      await waitUntil('the final push', () => rx.requests.length === 2);
       const started = Date.now();
-      p.child.kill(second);
-      const r = await p.done;
+      p.proc.kill(second);
+      const r = await ended(p);
       assert.ok(Date.now() - started < 3000, `exited after ${Date.now() - started} ms`);
       assert.equal(r.code, code, r.stderr);
       assert.match(r.stderr, new RegExp(`^rondo push: ${second} during the final push: exiting now`));
@@ -321,7 +395,7 @@ describe('rondo push', () => {
   test('HTTP 401 exits 1 with one clear line; the data stays for a later push', async () => {
     reset();
     const { dir, store, hs } = newStore();
-    for (let i = 0; i < 5; i++) store.record(hs[0]!, i, T0 + i * SEC);
+    for (let i = 0; i < 5; i++) store.record(hs[0] ?? 0, i, T0 + i * SEC);
     store.close();
     rx.script = [{ status: 401, body: 'bad token' }];
     const r = await cli(['push', dir, '--url', rx.url, '--once']);
@@ -343,22 +417,22 @@ describe('rondo push', () => {
     // The third request is taken in, but never answered: the pusher dies before it can commit.
     rx.script = ['ok', 'ok', 'accept-hang'];
     const args = ['push', dir, '--url', rx.url, '--every', '30ms', '--max-samples', '20'];
-    const first = startCli(args);
-    await until('three requests', () => rx.requests.length >= 3);
-    first.child.kill('SIGKILL');
-    const killed = await first.done;
+    const first = startRondo(args);
+    await waitUntil('three requests', () => rx.requests.length >= 3);
+    first.proc.kill('SIGKILL');
+    const killed = await ended(first);
     assert.equal(killed.signal, 'SIGKILL');
     const uncommitted = new Set(rx.requests[2]!.samples.map((s) => `${s.series}@${s.t}`));
     assert.ok(uncommitted.size > 0 && uncommitted.size <= 20, `batch of ${uncommitted.size}`);
     const cursor = JSON.parse(readFileSync(join(dir, 'cursors', 'prometheus.json'), 'utf8'));
     assert.notEqual(cursor.tiers['0'].pending, null, 'the killed batch is pending, not committed');
 
-    const second = startCli(args);
+    const second = startRondo(args);
     write(40);
-    await until('every closed point', () => rx.bySample().size >= (i - 1) * hs.length);
+    await waitUntil('every closed point', () => rx.bySample().size >= (i - 1) * hs.length);
     store.close(); // no writer left: the final push includes the open slot
-    second.child.kill('SIGTERM');
-    const r = await second.done;
+    second.proc.kill('SIGTERM');
+    const r = await ended(second);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /pushed \d+ samples, \d series in \d+ ms/);
 

@@ -84,8 +84,9 @@ static napi_value rn_map(napi_env env, napi_callback_info info) {
   napi_value buffer;
   napi_status status = napi_create_external_arraybuffer(env, addr, len, finalize_mapping, m, &buffer);
   if (status != napi_ok) {
-    munmap(addr, len);
-    free(m);
+    // The runtime has already handed the mapping to finalize_mapping (Node 20 calls it when the
+    // buffer is too large, e.g. above 4 GiB), which unmaps it and frees m: touching either here
+    // would free twice. The JS side refuses such sizes before calling map().
     napi_throw_error(env, "ERR_RONDO_NATIVE", "cannot create an external ArrayBuffer over the mapping");
     return NULL;
   }

@@ -204,6 +204,37 @@ describe('consolidate() cascade', () => {
     }
   });
 
+  it('never overflows on the way: averages of huge values, sums that come back in range, and small terms kept', () => {
+    const MAX = Number.MAX_VALUE;
+    const cases: [Consolidation, number[], number][] = [
+      ['avg', [MAX, MAX], MAX],
+      ['avg', [-MAX, -MAX, -MAX], -MAX],
+      ['avg', [MAX, MAX, -MAX, -MAX, 0], 0],
+      ['sum', [MAX, MAX, -MAX], MAX],
+      ['sum', [MAX, MAX], Number.POSITIVE_INFINITY], // the true sum is beyond MAX_VALUE
+      ['sum', [-MAX, -MAX], Number.NEGATIVE_INFINITY],
+      ['sum', [1e16, 1, -1e16, 1], 2], // a plain running sum loses the 1s
+      ['avg', [1e16, 1, -1e16, 1, 2], 4 / 5],
+      ['min', [MAX, -MAX], -MAX],
+      ['max', [MAX, MAX], MAX],
+      ['count', [MAX, MAX], 2],
+    ];
+    for (const [fn, points, want] of cases) {
+      const dir = scratch();
+      const tiers: RefTier[] = [
+        { interval: 1000, slots: 20, fn, xff: 0 },
+        { interval: 5000, slots: 10, fn, xff: 0 },
+      ];
+      const store = Store.open(dir, { schemas: [schemaOf('o', tiers, 1)] });
+      const h = store.register('m');
+      for (const [i, v] of points.entries()) store.record(h, v, 50_000 + i * 1000);
+      store.record(h, 0, 60_000); // closes the window
+      store.consolidate();
+      assert.equal(store.query(h, { tier: 1 }).values[0], want, `${fn} of ${points.join(', ')}`);
+      store.close();
+    }
+  });
+
   it('applies xff: known iff at least one known point and known/windowSlots ≥ xff', () => {
     for (const [xff, knownWindows] of [
       [0, [1, 2, 3, 4]],

@@ -226,8 +226,8 @@ test('a slab path that is a directory is an error, not a crash', () => {
   const d = makeStore();
   rmSync(slabOf(d));
   mkdirSync(slabOf(d));
-  // The writer fails to open it (EISDIR), a reader checks first that it is a regular file.
-  throwsCode(() => Store.open(d).close(), 'ERR_RONDO_IO', slabOf(d), 'writer');
+  // The same for a writer and a reader: a store file must be a regular file.
+  throwsCode(() => Store.open(d).close(), 'ERR_RONDO_CORRUPT', slabOf(d), 'writer');
   throwsCode(() => Store.open(d, { readOnly: true }).close(), 'ERR_RONDO_CORRUPT', slabOf(d), 'reader');
   assert.equal(writerActive(d), false);
 });

@@ -1,8 +1,9 @@
-import { closeSync, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync } from 'node:fs';
 import { writeFileAtomic } from './atomic-file.js';
 import { closed, corrupt, ioError, RondoError } from './errors.js';
 import { tryLockFile } from './file-lock.js';
 import { cursorDir, cursorLockPath, cursorPath } from './layout.js';
+import { isMissing, readRegular } from './regular-file.js';
 
 // A name becomes a file name: keep it short and free of path separators and dot-dot.
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -58,51 +59,106 @@ export function validateCursorName(name: unknown): asserts name is string {
   }
 }
 
-function isPositions(v: unknown): v is Record<string, number> {
-  return (
-    v !== null &&
-    typeof v === 'object' &&
-    Object.values(v as object).every((n) => Number.isSafeInteger(n) && (n as number) >= 0)
-  );
+/**
+ * A map with no prototype: cursor files key their maps by schema name and handle, and a schema
+ * may be named `constructor`, `toString` or `__proto__`.
+ */
+export function dict<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
 }
 
-/** Reads cursor `name` of store `dir`; an empty cursor when the file does not exist yet. */
+/** True for a plain JSON object (not null, not an array). */
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** A whole number ≥ 0 that fits a double exactly. */
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** Handle → next slot, checked and copied into a prototype-free map; null when malformed. */
+function positions(v: unknown): Record<string, number> | null {
+  if (!isObject(v)) return null;
+  const out = dict<number>();
+  for (const [handle, next] of Object.entries(v)) {
+    if (!/^\d+$/.test(handle) || !isCount(next)) return null;
+    out[handle] = next;
+  }
+  return out;
+}
+
+/** One tier of a cursor file, checked and copied; null when malformed. */
+function tierCursor(v: unknown): TierCursor | null {
+  if (!isObject(v) || !isCount(v.generation) || !isObject(v.schemas)) return null;
+  const schemas = dict<SchemaCursor>();
+  for (const [name, sc] of Object.entries(v.schemas)) {
+    const next = isObject(sc) ? positions(sc.next) : null;
+    if (
+      next === null ||
+      !isObject(sc) ||
+      typeof sc.interval !== 'number' ||
+      !(sc.interval > 0) ||
+      !Number.isSafeInteger(sc.interval)
+    )
+      return null;
+    schemas[name] = { interval: sc.interval, next };
+  }
+  let pending: PendingBatch | null = null;
+  if (v.pending !== null) {
+    const p = v.pending;
+    if (!isObject(p) || !isCount(p.base) || !isObject(p.ends)) return null;
+    const ends = dict<Record<string, number>>();
+    for (const [name, e] of Object.entries(p.ends)) {
+      const pos = positions(e);
+      if (pos === null) return null;
+      ends[name] = pos;
+    }
+    pending = { base: p.base, ends };
+  }
+  return { generation: v.generation, pending, schemas };
+}
+
+/** An empty cursor named `name`. */
+export function emptyCursor(name: string): CursorDoc {
+  return { format: 'rondo-cursor', version: 1, name, tiers: dict() };
+}
+
+/**
+ * Reads cursor `name` of store `dir` (an empty cursor when the file does not exist yet). Every
+ * field is checked (ERR_RONDO_CORRUPT naming the file); the name is the file's own, whatever the
+ * file says, so a commit can only ever write `cursors/<name>.json`.
+ */
 export function readCursor(dir: string, name: string): CursorDoc {
+  validateCursorName(name);
   const path = cursorPath(dir, name);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT')
-      return { format: 'rondo-cursor', version: 1, name, tiers: {} };
-    throw ioError(path, 'read', cause);
+    text = readRegular(path, 'the cursor').toString('utf8');
+  } catch (err) {
+    if (isMissing(err)) return emptyCursor(name);
+    throw err;
   }
-  let doc: CursorDoc;
+  let doc: unknown;
   try {
-    doc = JSON.parse(text) as CursorDoc;
+    doc = JSON.parse(text);
   } catch (cause) {
     throw corrupt(path, `cursor is not valid JSON (${(cause as Error).message})`, cause);
   }
-  if (doc?.format !== 'rondo-cursor' || doc.version !== 1 || !doc.tiers || typeof doc.tiers !== 'object')
-    throw corrupt(path, 'not a rondo cursor file (format/version)');
+  if (!isObject(doc) || doc.format !== 'rondo-cursor' || doc.version !== 1 || !isObject(doc.tiers))
+    throw corrupt(path, 'not a rondo cursor file (format, version, tiers)');
+  const out = emptyCursor(name);
   for (const [tier, tc] of Object.entries(doc.tiers)) {
-    const ok =
-      tc &&
-      Number.isSafeInteger(tc.generation) &&
-      typeof tc.schemas === 'object' &&
-      Object.values(tc.schemas).every((s) => s && Number.isSafeInteger(s.interval) && isPositions(s.next)) &&
-      (tc.pending === null ||
-        (typeof tc.pending === 'object' &&
-          Number.isSafeInteger(tc.pending.base) &&
-          typeof tc.pending.ends === 'object' &&
-          Object.values(tc.pending.ends).every(isPositions)));
-    if (!ok) throw corrupt(path, `tier ${tier} of the cursor is malformed`);
+    const checked = /^\d+$/.test(tier) ? tierCursor(tc) : null;
+    if (checked === null) throw corrupt(path, `tier ${JSON.stringify(tier)} of the cursor is malformed`);
+    out.tiers[tier] = checked;
   }
-  return doc;
+  return out;
 }
 
 /** Replaces cursor `doc` of store `dir` atomically (temp file, fsync, rename, fsync dir). */
 export function writeCursor(dir: string, doc: CursorDoc): void {
+  validateCursorName(doc.name);
   makeCursorDir(dir);
   const path = cursorPath(dir, doc.name);
   try {

@@ -1,6 +1,7 @@
 import type { SeriesEntry } from './catalog/catalog.js';
 import {
   type CursorLocks,
+  dict,
   type PendingBatch,
   readCursor,
   type SchemaCursor,
@@ -101,6 +102,11 @@ export interface DrainSource {
    * retired meanwhile (and its column given to another) has the other's points cut off.
    */
   afterRead: () => void;
+  /**
+   * After afterRead(): when series e's points stop being its own as the catalogue knows now
+   * (its retirement; -Infinity for a series forgotten meanwhile that still looked live).
+   */
+  lifeEnd: (e: SeriesEntry) => number;
   /** The Store's cursor locks. */
   locks: CursorLocks;
 }
@@ -109,7 +115,7 @@ export interface DrainSource {
 type Positions = Record<string, Record<string, number>>;
 
 function emptyTier(): TierCursor {
-  return { generation: 0, pending: null, schemas: {} };
+  return { generation: 0, pending: null, schemas: dict() };
 }
 
 /** Drains cursor `name` of a store; see `Store.drain` and docs/export.md. */
@@ -145,7 +151,7 @@ class Batch implements DrainBatch {
   /** The range of an uncommitted earlier batch to replay, or null. */
   private readonly pending: PendingBatch | null;
   /** The positions this batch moves the cursor to (only the series that move). */
-  private readonly updates: Positions = {};
+  private readonly updates: Positions = dict();
 
   constructor(
     private readonly src: DrainSource,
@@ -172,11 +178,12 @@ class Batch implements DrainBatch {
       if (newest === 0) continue;
       if (this.more) break;
       const last = includeOpen ? newest : newest - 1;
-      this.updates[set.schema.name] = {};
+      this.updates[set.schema.name] = dict();
       const s = this.src.sets.indexOf(set);
       for (const e of this.src.series) {
         if (this.more) break;
-        if (e.schema !== s) continue;
+        // A column at or above the published count was never cleared (see Store.query): no points yet.
+        if (e.schema !== s || e.column >= set.columns) continue;
         if (this.samples >= maxSamples) this.more = true;
         else this.collectSeries(e, set.schema.name, ring, newest, last, stored, maxSamples);
       }
@@ -188,8 +195,8 @@ class Batch implements DrainBatch {
   /** Cuts the points at or after each series' retirement (see DrainSource.afterRead). */
   private trimRetired(): void {
     for (const [i, d] of this.series.entries()) {
-      const e = this.src.series.find((x) => x.handle === d.handle)!;
-      const n = d.timestamps.findIndex((t) => t >= e.retiredAt);
+      const end = this.src.lifeEnd(this.src.series.find((x) => x.handle === d.handle)!);
+      const n = d.timestamps.findIndex((t) => t >= end);
       if (n < 0) continue;
       this.samples -= d.timestamps.length - n;
       this.series[i] = { ...d, timestamps: d.timestamps.slice(0, n), values: d.values.slice(0, n) };
@@ -265,9 +272,9 @@ class Batch implements DrainBatch {
   /** Remembers the range before anyone pushes it: after a crash the same range is replayed alone. */
   savePending(): void {
     if (this.samples === 0 || this.pending !== null) return;
-    const ends: PendingBatch['ends'] = {};
+    const ends: PendingBatch['ends'] = dict();
     for (const [schema, upd] of Object.entries(this.updates))
-      ends[schema] = { ...this.tc.schemas[schema]?.next, ...upd };
+      ends[schema] = Object.assign(dict<number>(), this.tc.schemas[schema]?.next, upd);
     const fresh = readCursor(this.src.dir, this.name);
     const ftc = fresh.tiers[this.tier] ?? emptyTier();
     if (ftc.generation !== this.base) return;
@@ -310,7 +317,7 @@ class Batch implements DrainBatch {
   private advance(ftc: TierCursor): void {
     for (const [schema, upd] of Object.entries(this.updates)) {
       const set = this.src.sets.find((s) => s.schema.name === schema)!;
-      const sc = ftc.schemas[schema] ?? { interval: set.rings[this.tier]!.intervalMs, next: {} };
+      const sc = ftc.schemas[schema] ?? { interval: set.rings[this.tier]!.intervalMs, next: dict<number>() };
       Object.assign(sc.next, upd);
       ftc.schemas[schema] = sc;
     }

@@ -1,11 +1,11 @@
 // Every error code the core store throws, with the call that triggers it.
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isRondoError, RondoError } from './errors.js';
+import { Store, writerActive } from './index.js';
 import type { SchemaConfig } from './schema.js';
-import { Store } from './store.js';
 import { Child, oneTier, refusesConfig, scratchDirs, T0, throwsCode } from './test-fixtures/helpers.js';
 
 const dir = scratchDirs('errors');
@@ -392,6 +392,28 @@ describe('ERR_RONDO_LOCKED', () => {
     }
     const trier = new Child(['trylock', d]);
     assert.equal(await trier.waitFor('result'), 'result opened');
+  });
+
+  test('names the holder, and holds even when LOCK is unlinked or replaced under the writer', async () => {
+    const d = dir();
+    Store.open(d, { schemas: [oneTier('s', 1000, 10)] }).close();
+    const holder = new Child(['hold', d]);
+    try {
+      await holder.waitFor('ready');
+      throwsCode(() => Store.open(d), 'ERR_RONDO_LOCKED', `pid ${holder.pid}`);
+      unlinkSync(join(d, 'LOCK'));
+      throwsCode(() => Store.open(d), 'ERR_RONDO_LOCKED');
+      writeFileSync(join(d, 'LOCK.new'), '1\n');
+      renameSync(join(d, 'LOCK.new'), join(d, 'LOCK'));
+      throwsCode(() => Store.open(d), 'ERR_RONDO_LOCKED');
+      const trier = new Child(['trylock', d]);
+      assert.equal(await trier.waitFor('result'), 'result ERR_RONDO_LOCKED');
+      await trier.exited;
+      assert.equal(writerActive(d), true);
+    } finally {
+      await holder.finish();
+    }
+    Store.open(d).close(); // released when the holder closed
   });
 
   test('a writer killed by SIGKILL leaves no lock behind', async () => {

@@ -29,6 +29,13 @@ export { formatSeries, type Labels } from './labels.js';
 export { writerActive, writerPid } from './lock.js';
 export { metadataExists as storeExists } from './metadata.js';
 export type { DroppedSeries, MigrateOptions, MigrateProgress, MigrationResult } from './migrate.js';
+export type { CursorNote } from './migrate-cursors.js';
 export type { Consolidation, Schema, SchemaConfig, Tier, TierConfig } from './schema.js';
-export { type Matcher, type MatchOp, parseSelector, selectorMatches } from './selector.js';
+export {
+  compileMatcher,
+  type Matcher,
+  type MatchOp,
+  parseSelector,
+  selectorMatches,
+} from './selector.js';
 export { Store } from './store.js';

@@ -1,10 +1,11 @@
 // `rondo.json`: the store's schemas and the generation of its data files. Version 2 keeps the
 // series in the journal (catalog/); version 1 (older stores) listed them here, and is read only
 // to upgrade it.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeFileAtomic } from './atomic-file.js';
 import { corrupt, ioError, RondoError } from './errors.js';
 import { METADATA_FILE, metadataPath } from './layout.js';
+import { isMissing, readRegular } from './regular-file.js';
 import { type Schema, type SchemaConfig, schemaToConfig } from './schema.js';
 
 /** The metadata format version this rondo writes. */
@@ -44,16 +45,15 @@ export function readMetadata(dir: string): Metadata {
   const path = metadataPath(dir);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
+    text = readRegular(path, 'the metadata').toString('utf8');
+  } catch (err) {
+    if (isMissing(err)) {
       throw new RondoError('ERR_RONDO_NOT_FOUND', `no rondo store at ${dir} (${METADATA_FILE} is missing)`, {
-        cause,
+        cause: err,
         path: dir,
       });
     }
-    throw ioError(path, 'read', cause);
+    throw err;
   }
   let doc: unknown;
   try {

@@ -37,7 +37,8 @@ export function describeMismatch(stored: readonly Schema[], given: readonly Sche
   for (const s of stored) if (!given.some((x) => x.name === s.name)) parts.push(`schema ${s.name} removed`);
   for (const s of stored) {
     const g = given.find((x) => x.name === s.name);
-    if (g !== undefined) for (const c of schemaChanges(s, g)) parts.push(`schema ${s.name}: ${c}`);
+    const changes = g === undefined ? [] : schemaChanges(s, g);
+    if (changes.length > 0) parts.push(`schema ${s.name}: ${changes.join(', ')}`);
   }
   const common = (l: readonly Schema[], other: readonly Schema[]) =>
     names(l).filter((n) => other.some((x) => x.name === n));

@@ -1,19 +1,20 @@
 // Store.migrate: rewrites a store into new schemas as a new generation of data files beside the
 // old one, then switches to it with one atomic rename of rondo.json. Killed at any moment, the
 // store opens as the old version (the new files are swept) or the new one (the old are).
-import { readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { fsyncDir } from './atomic-file.js';
 import type { SeriesEntry } from './catalog/catalog.js';
 import { encodeRegister, encodeRetire } from './catalog/journal.js';
 import { loadCatalog } from './catalog/load.js';
 import { SeriesLog } from './catalog/series-log.js';
-import { FN_CODE, foldValues, minKnown } from './consolidate.js';
-import { type CursorDoc, readCursor, type TierCursor, writeCursor } from './cursors.js';
 import { RondoError } from './errors.js';
-import { cursorDir, dataDir, journalPath, metadataPath } from './layout.js';
+import { dataDir, journalPath, metadataPath } from './layout.js';
 import { acquireWriterLock, releaseWriterLock } from './lock.js';
 import { type Metadata, metadataExists, readMetadata, writeMetadata } from './metadata.js';
+import { type CursorNote, convertCursors, holdCursors } from './migrate-cursors.js';
+import { coarseRun, type Run, seriesFn, tier0Run } from './migrate-fill.js';
 import { describeMismatch } from './migrate-plan.js';
-import { S_SLOT } from './ring.js';
+import { type Ring, S_SLOT } from './ring.js';
 import { normalizeSchemas, type Schema, schemaMatches, schemasHash } from './schema.js';
 import { HEADER_BYTES } from './slab.js';
 import { createGeneration, mapSlabs, unmapSets } from './store-files.js';
@@ -54,7 +55,7 @@ export interface MigrationResult {
   /** Points and windows written into the new layout. */
   points: number;
   /** Per drain cursor: carried over (positions converted by time) or reset, with why. */
-  cursors: { name: string; kept: boolean; note: string }[];
+  cursors: CursorNote[];
   /** The store's data generation after the migration. */
   generation: number;
 }
@@ -103,23 +104,37 @@ export function migrateStore(
     }
     const { placed, dropped } = place(old, given);
     const generation = meta.generation + 1;
-    removeGeneration(dir, generation); // a leftover of an earlier attempt
-    let points: number;
-    let cursors: MigrationResult['cursors'];
+    const held = holdCursors(dataDir(dir, meta.generation));
     try {
-      ({ points, cursors } = writeGeneration(dir, generation, old, given, placed, meta, onProgress));
-    } catch (err) {
-      removeGeneration(dir, generation);
-      throw err;
+      removeGeneration(dir, generation); // a leftover of an earlier attempt
+      let points: number;
+      let cursors: CursorNote[];
+      try {
+        ({ points, cursors } = writeGeneration(
+          dir,
+          generation,
+          old,
+          given,
+          placed,
+          meta,
+          held.names,
+          onProgress,
+        ));
+      } catch (err) {
+        removeGeneration(dir, generation);
+        throw err;
+      }
+      writeMetadata(dir, given, generation); // the switch
+      for (const set of old.sets) {
+        set.rings[0]!.slab.markSuperseded();
+        set.rings[0]!.slab.bumpCatalogSeq();
+      }
+      old.close();
+      removeLeftovers(dir, generation);
+      return { changed: true, summary, series: placed.length, dropped, points, cursors, generation };
+    } finally {
+      held.release();
     }
-    writeMetadata(dir, given, generation); // the switch
-    for (const set of old.sets) {
-      set.rings[0]!.slab.markSuperseded();
-      set.rings[0]!.slab.bumpCatalogSeq();
-    }
-    old.close();
-    removeLeftovers(dir, generation);
-    return { changed: true, summary, series: placed.length, dropped, points, cursors, generation };
   } finally {
     old.close();
   }
@@ -133,8 +148,9 @@ function writeGeneration(
   given: Schema[],
   placed: Placed[],
   meta: Metadata,
+  cursorNames: readonly string[],
   onProgress?: (p: MigrateProgress) => void,
-): { points: number; cursors: MigrationResult['cursors'] } {
+): { points: number; cursors: CursorNote[] } {
   const data = dataDir(dir, generation);
   createGeneration(dir, given, generation, false);
   const sets: TierSet[] = [];
@@ -142,8 +158,11 @@ function writeGeneration(
     for (const s of given) sets.push(new TierSet(s, mapSlabs(data, s, true), true));
     const points = copyData(old, sets, placed, onProgress);
     writeJournal(data, given, old, placed);
-    const cursors = convertCursors(dataDir(dir, meta.generation), data, old, given, placed);
+    const home = new Map(placed.map((p) => [String(p.entry.handle), p]));
+    const from = dataDir(dir, meta.generation);
+    const cursors = convertCursors(from, data, cursorNames, old.schemas, given, home);
     for (const set of sets) for (const ring of set.rings) ring.slab.sync();
+    fsyncDir(data); // the cursor directory's entry
     return { points, cursors };
   } finally {
     unmapSets(sets);
@@ -156,13 +175,17 @@ export function migrateLocked(dir: string, meta: Metadata, given: Schema[]): Met
   return readMetadata(dir);
 }
 
-/** Opens the old generation's slabs and catalogue for reading. */
+/**
+ * Opens the old generation's slabs and catalogue for reading. The slabs are mapped writable, as
+ * the writer (whose lock the migration holds) maps them: after a crash their rings are recovered
+ * the way a writer's open would, and after the switch their headers are marked superseded.
+ */
 function openOld(dir: string, meta: Metadata): OldStore {
   const schemas = normalizeSchemas(meta.schemas, HEADER_BYTES);
   const data = dataDir(dir, meta.generation);
   const sets: TierSet[] = [];
   try {
-    for (const s of schemas) sets.push(new TierSet(s, mapSlabs(data, s, false), false));
+    for (const s of schemas) sets.push(new TierSet(s, mapSlabs(data, s, true), true));
     const { catalog, log } = loadCatalog({
       metadataPath: metadataPath(dir),
       dataDir: data,
@@ -244,6 +267,7 @@ function copyData(
 ): number {
   const end = storeEnd(old);
   const total = placed.reduce((n, p) => n + sets[p.schema]!.rings.length, 0);
+  const every = Math.max(1, Math.ceil(total / 100)); // at most a hundred reports, whatever the size
   let done = 0;
   let points = 0;
   for (const [s, set] of sets.entries()) {
@@ -259,10 +283,15 @@ function copyData(
     }
     for (const p of mine) {
       set.setCounter(p.column, p.entry.counter);
-      const sources = oldSources(old, p.entry);
-      for (let k = 0; k < set.rings.length; k++) {
-        points += fillTier(set, k, p, sources);
-        if (++done % 256 === 0 || done === total) onProgress?.({ done, total });
+      const olds = oldRuns(old, p.entry);
+      let run: Run | null = null;
+      for (const [k, tier] of set.schema.tiers.entries()) {
+        run =
+          run === null
+            ? tier0Run(olds[0]!, tier.interval)
+            : coarseRun(run, olds, tier.interval, seriesFn(tier.consolidation, p.entry.counter), tier.xff);
+        points += writeRun(set.rings[k]!, p.column, run);
+        if (++done % every === 0 || done === total) onProgress?.({ done, total });
       }
     }
     for (let k = 1; k < set.rings.length; k++) {
@@ -273,84 +302,40 @@ function copyData(
   return points;
 }
 
-/** A tier of data one series had in the old store: its interval and points (the series' own only). */
-interface Source {
-  interval: number;
-  times: Float64Array;
-  values: Float64Array;
-  /** Start (ms) of the oldest slot the old ring held: windows from here on are whole. */
-  from: number;
-}
-
-/** The series' points in each old tier, within its life (floor ≤ t < retirement). */
-function oldSources(old: OldStore, e: SeriesEntry): Source[] {
+/** The series' points in each old tier, within its life (floor ≤ t < retirement), as runs for migrate-fill.ts. */
+function oldRuns(old: OldStore, e: SeriesEntry): Run[] {
   const set = old.sets[e.schema]!;
-  return set.rings.map((ring) => {
+  return set.rings.map((ring, k) => {
     const newest = ring.currentNewest();
     const lo = Math.ceil(e.floor / ring.intervalMs);
     const hi = Math.min(newest, Math.ceil(e.retiredAt / ring.intervalMs) - 1);
     const pts =
       e.column < set.columns ? ring.read(e.column, lo, hi, newest) : ring.read(e.column, 1, 0, newest);
+    const tier = set.schema.tiers[k]!;
     return {
       interval: ring.intervalMs,
-      times: pts.timestamps,
-      values: pts.values,
-      from: ring.oldest(newest) * ring.intervalMs,
+      // An empty ring holds no window whole (it stands for nothing, not for "no data").
+      from: newest === 0 ? Number.POSITIVE_INFINITY : ring.oldest(newest) * ring.intervalMs,
+      fn: seriesFn(tier.consolidation, e.counter),
+      times: Array.from(pts.timestamps),
+      values: Array.from(pts.values),
     };
   });
 }
 
-/**
- * Fills tier k of the new schema for one series. Tier 0 takes the old tier-0 points at their
- * new slots (the last one of a slot wins, as record() does). A coarse tier folds, window by
- * window, the finest source that holds the whole window: an old tier whose interval divides the
- * new one, or the new tier below (as the cascade would); returns the values written.
- */
-function fillTier(set: TierSet, k: number, p: Placed, sources: Source[]): number {
-  const ring = set.rings[k]!;
-  const I = ring.intervalMs;
+/** Writes the points of `run` that fall in tier k's ring into column `column`; returns how many. */
+function writeRun(ring: Ring, column: number, run: Run): number {
   const first = ring.oldest(ring.newest);
-  const values = new Map<number, number>();
-  if (k === 0) {
-    const src = sources[0]!;
-    for (let i = 0; i < src.times.length; i++) values.set(Math.floor(src.times[i]! / I), src.values[i]!);
-  } else {
-    const below = set.rings[k - 1]!;
-    const newBelow = below.read(p.column, 1, below.newest, below.newest);
-    const candidates: Source[] = [
-      ...sources.filter((s) => I % s.interval === 0),
-      {
-        interval: below.intervalMs,
-        times: newBelow.timestamps,
-        values: newBelow.values,
-        from: below.oldest(below.newest) * below.intervalMs,
-      },
-    ].sort((a, b) => b.interval - a.interval);
-    const tier = set.schema.tiers[k]!;
-    const fn = p.entry.counter ? FN_CODE.last : FN_CODE[tier.consolidation!];
-    for (const src of candidates) foldSource(src, I, minKnown(tier.xff, I / src.interval), fn, values);
-  }
   let written = 0;
-  for (const [slot, v] of values) {
-    if (slot < first || slot > ring.newest || Number.isNaN(v)) continue;
+  for (let i = 0; i < run.times.length; i++) {
+    const slot = run.times[i]! / ring.intervalMs;
+    if (slot < first || slot > ring.newest) continue;
     ring.state[S_SLOT] = slot;
     const pos = ring.writePosition();
-    ring.slab.values[p.column * ring.slots + pos] = v;
+    ring.slab.values[column * ring.slots + pos] = run.values[i]!;
     written++;
   }
   return written;
-}
-
-/** Folds `src` into windows of `I` ms (only whole windows it holds), overwriting coarser sources' windows. */
-function foldSource(src: Source, I: number, need: number, fn: number, out: Map<number, number>): void {
-  let i = 0;
-  while (i < src.times.length) {
-    const w = Math.floor(src.times[i]! / I);
-    const window: number[] = [];
-    while (i < src.times.length && Math.floor(src.times[i]! / I) === w) window.push(src.values[i++]!);
-    if (w * I < src.from) continue; // the window's first slots had left this source
-    out.set(w, foldValues(fn, window, need));
-  }
 }
 
 /** Writes the new journal: every placed series keeps its handle; retired ones keep their retirement. */
@@ -371,70 +356,6 @@ function writeJournal(data: string, given: readonly Schema[], old: OldStore, pla
     if (!e.live) records.push(encodeRetire(e.handle, e.retiredAt));
   }
   SeriesLog.create(journalPath(data), schemasHash(given), old.nextHandle, records);
-}
-
-/**
- * Carries each drain cursor over: a series' next slot becomes the same time in its new schema's
- * tier of the same index. An uncommitted batch is dropped (it is drained again, converted).
- */
-function convertCursors(
-  from: string,
-  to: string,
-  old: OldStore,
-  given: readonly Schema[],
-  placed: Placed[],
-): MigrationResult['cursors'] {
-  let names: string[];
-  try {
-    names = readdirSync(cursorDir(from))
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => f.slice(0, -5));
-  } catch {
-    return [];
-  }
-  const where = new Map(placed.map((p) => [String(p.entry.handle), p]));
-  const out: MigrationResult['cursors'] = [];
-  for (const name of names) {
-    let doc: CursorDoc;
-    try {
-      doc = readCursor(from, name);
-    } catch (err) {
-      out.push({ name, kept: false, note: `unreadable, reset: ${(err as Error).message}` });
-      continue;
-    }
-    const fresh: CursorDoc = { format: 'rondo-cursor', version: 1, name, tiers: {} };
-    const notes: string[] = [];
-    for (const [tier, tc] of Object.entries(doc.tiers)) {
-      fresh.tiers[tier] = convertTier(Number(tier), tc, old, given, where);
-      if (tc.pending !== null && tc.pending.base === tc.generation)
-        notes.push(`tier ${tier}: an uncommitted batch will be drained again`);
-    }
-    writeCursor(to, fresh);
-    out.push({ name, kept: true, note: notes.join('; ') || 'positions converted by time' });
-  }
-  return out;
-}
-
-function convertTier(
-  tier: number,
-  tc: TierCursor,
-  old: OldStore,
-  given: readonly Schema[],
-  where: Map<string, Placed>,
-): TierCursor {
-  const out: TierCursor = { generation: tc.generation, pending: null, schemas: {} };
-  for (const [schemaName, sc] of Object.entries(tc.schemas)) {
-    if (!old.schemas.some((s) => s.name === schemaName)) continue;
-    for (const [handle, next] of Object.entries(sc.next)) {
-      const p = where.get(handle);
-      const t = p === undefined ? undefined : given[p.schema]!.tiers[tier];
-      if (p === undefined || t === undefined) continue;
-      const name = given[p.schema]!.name;
-      out.schemas[name] ??= { interval: t.interval, next: {} };
-      out.schemas[name].next[handle] = Math.ceil((next * sc.interval) / t.interval);
-    }
-  }
-  return out;
 }
 
 /** Removes a generation directory left by a migration that was not switched to. */
@@ -459,13 +380,18 @@ export function migrate(dir: string, options: MigrateOptions): MigrationResult {
   checkKeys('ERR_RONDO_CONFIG', 'Store.migrate', options, ['schemas', 'onProgress']);
   if (options.schemas === undefined)
     throw new RondoError('ERR_RONDO_CONFIG', 'Store.migrate: schemas are required');
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
+    throw new RondoError(
+      'ERR_RONDO_CONFIG',
+      'Store.migrate: onProgress must be a function ({ done, total }) => void',
+    );
   const given = normalizeSchemas(options.schemas, HEADER_BYTES);
   if (!metadataExists(dir))
     throw new RondoError('ERR_RONDO_NOT_FOUND', `no rondo store at ${dir}`, { path: dir });
-  const fd = acquireWriterLock(dir);
+  const lock = acquireWriterLock(dir);
   try {
     return migrateStore(dir, readMetadata(dir), given, options.onProgress);
   } finally {
-    releaseWriterLock(fd);
+    releaseWriterLock(lock);
   }
 }

@@ -2,6 +2,7 @@
 import { statSync } from 'node:fs';
 import type { SchemaInfo, StoreInfo, StoreStats, TierInfo } from './api.js';
 import type { Catalog } from './catalog/catalog.js';
+import { agedOut } from './catalog/lifecycle.js';
 import { ioError } from './errors.js';
 import { metadataPath } from './layout.js';
 import { writerActive, writerPid } from './lock.js';
@@ -31,8 +32,14 @@ export function storeInfo(src: ReportSource): StoreInfo {
   } catch (cause) {
     throw ioError(meta, 'stat', cause);
   }
+  // A retired series whose data has aged out is forgotten, even before the writer's next
+  // maintenance (or a reader's next look at the journal) drops it from the catalogue.
   const schemas = src.sets.map((set, s) =>
-    schemaInfo(set, src.catalog.liveIn(s).length, src.catalog.retiredHolders(s).length),
+    schemaInfo(
+      set,
+      src.catalog.liveIn(s).length,
+      src.catalog.retiredHolders(s).filter((e) => !agedOut(set, e.retiredAt)).length,
+    ),
   );
   totalBytes += src.journalBytes;
   for (const s of schemas) for (const t of s.tiers) totalBytes += t.bytes;

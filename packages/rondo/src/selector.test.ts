@@ -1,7 +1,7 @@
 // Prometheus-style selector parsing, checked directly (the CLI's query tests run it end to end).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSelector, selectorMatches } from './selector.js';
+import { compileMatcher, parseSelector, selectorMatches } from './selector.js';
 import { throwsCode } from './test-fixtures/helpers.js';
 
 test('selectors parse to matchers; the name is __name__', () => {
@@ -41,4 +41,119 @@ test('bad selectors say what and where', () => {
   ];
   for (const [text, message] of cases)
     throwsCode(() => parseSelector(text), 'ERR_RONDO_INVALID_SELECTOR', message, text);
+});
+
+const m = (sel: string, name: string, labels: Record<string, string> = {}): boolean =>
+  selectorMatches(parseSelector(sel), name, labels);
+
+test('Unicode names: letters and digits of any script are bare names, like the library accepts them', () => {
+  assert.deepEqual(parseSelector('température{hôte="é"}'), [
+    { label: '__name__', op: '=', value: 'température' },
+    { label: 'hôte', op: '=', value: 'é' },
+  ]);
+  assert.equal(m('指标_1', '指标_1'), true);
+  assert.equal(m('{"🔥.hot"}', '🔥.hot'), true);
+  assert.equal(m('{__name__="🔥"}', '🔥'), true);
+  // Escapes of Go strings: \u with a surrogate pair, \U and \x.
+  assert.equal(m('{"\\ud83d\\udd25"}', '🔥'), true);
+  assert.equal(m('{"\\U0001F525"}', '🔥'), true);
+  assert.equal(m('{k="\\x41"}', 'x', { k: 'A' }), true);
+});
+
+test('names a bare selector cannot hold: the error shows the character whole and the quoted form', () => {
+  const cases: [string, RegExp][] = [
+    [
+      '🔥',
+      /^bad selector "🔥": unexpected "🔥" \(U\+1F525\) at position 1 \(a metric name with characters other than letters, digits, _, : and \. must be quoted: \{"🔥"\} or \{__name__="🔥"\}\)$/,
+    ],
+    ['cpu🔥', /unexpected "🔥" \(U\+1F525\) at position 4 \(.*must be quoted: \{"cpu🔥"\} or/],
+    ['cpu-usage{host="a"}', /unexpected "-" at position 4 \(.*must be quoted: \{"cpu-usage", host="a"\}\)$/],
+    ['{k8s-pod="a"}', /unexpected "-" at position 5 \(a label name .* must be quoted: \{"k8s-pod"="…"\}\)$/],
+    // Positions count code points: the 🔥 before is one character.
+    ['{"🔥" x}', /expected =, !=, =~ or !~ at position 6$/],
+    ['{a="🔥"} \u00a0x', /unexpected "x" at position 10$/],
+    ['\u200b', /unexpected "\u200b" \(U\+200B\) at position 1/],
+  ];
+  for (const [text, message] of cases) {
+    const err = throwsCode(() => parseSelector(text), 'ERR_RONDO_INVALID_SELECTOR', message);
+    assert.doesNotMatch(
+      err.message,
+      /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/,
+      'no half surrogate pair',
+    );
+  }
+});
+
+test('RE2 inline flags: (?i), (?s), (?m), combined, negated, scoped and mid-pattern', () => {
+  assert.equal(m('{h=~"(?i)WEB.*"}', 'x', { h: 'web1' }), true);
+  assert.equal(m('{h=~"(?i)web"}', 'x', { h: 'WeB' }), true);
+  assert.equal(m('{h!~"(?i)web.*"}', 'x', { h: 'Web1' }), false);
+  assert.equal(m('{h=~"(?i:web)-DB"}', 'x', { h: 'WEB-DB' }), true);
+  assert.equal(m('{h=~"(?i:web)-DB"}', 'x', { h: 'WEB-db' }), false, 'outside the group case matters');
+  assert.equal(m('{h=~"a(?i)b"}', 'x', { h: 'aB' }), true, '(?i) in the middle: to the end');
+  assert.equal(m('{h=~"a(?i)b"}', 'x', { h: 'AB' }), false);
+  assert.equal(m('{h=~"(x(?i)b)c"}', 'x', { h: 'xBc' }), true, 'to the end of the enclosing group');
+  assert.equal(m('{h=~"(x(?i)b)c"}', 'x', { h: 'xBC' }), false);
+  assert.equal(m('{h=~"(?i)[a-c]+"}', 'x', { h: 'AbC' }), true);
+  assert.equal(m('{h=~"(?i:[^a])"}', 'x', { h: 'A' }), false, 'a negated class folds case too');
+  assert.equal(m('{h=~"x(?i:[a-c])"}', 'x', { h: 'xB' }), true);
+  assert.equal(m('{h=~"(?i)é"}', 'x', { h: 'É' }), true);
+  // . matches a line break by default (Prometheus compiles ^(?s:…)$); (?-s) turns that off.
+  assert.equal(m('{h=~"a.b"}', 'x', { h: 'a\nb' }), true);
+  assert.equal(m('{h=~"(?-s)a.b"}', 'x', { h: 'a\nb' }), false);
+  assert.equal(m('{h=~"(?s)a.b"}', 'x', { h: 'a\nb' }), true);
+  // (?m): ^ and $ at line breaks; without it only at the ends.
+  assert.equal(m('{h=~"(?m)a$\\n^b"}', 'x', { h: 'a\nb' }), true);
+  assert.equal(m('{h=~"a$\\n^b"}', 'x', { h: 'a\nb' }), false);
+  assert.equal(m('{h=~"(?is)A.B"}', 'x', { h: 'a\nb' }), true);
+  assert.equal(m('{h=~"(?im)^X$"}', 'x', { h: 'x' }), true);
+  assert.equal(m('{h=~"(?U)a+"}', 'x', { h: 'aaa' }), true, 'ungreedy changes no full match');
+  // . is a code point, as in RE2.
+  assert.equal(m('{h=~"."}', 'x', { h: '🔥' }), true);
+});
+
+test('other RE2 spellings: (?P<n>), \\A, \\z, \\Q…\\E, \\x{…}, octal, \\pL, POSIX classes, a literal {', () => {
+  assert.equal(m('{h=~"(?P<n>a)b"}', 'x', { h: 'ab' }), true);
+  assert.equal(m('{h=~"\\Aab\\z"}', 'x', { h: 'ab' }), true);
+  assert.equal(m('{h=~"\\Qa.b\\E"}', 'x', { h: 'a.b' }), true);
+  assert.equal(m('{h=~"\\Qa.b\\E"}', 'x', { h: 'axb' }), false);
+  assert.equal(m('{h=~"\\x{1F525}"}', 'x', { h: '🔥' }), true);
+  assert.equal(m('{h=~"\\101"}', 'x', { h: 'A' }), true);
+  assert.equal(m('{h=~"\\pL+"}', 'x', { h: 'héllo' }), true);
+  assert.equal(m('{h=~"\\p{Greek}+"}', 'x', { h: 'αβγ' }), true);
+  assert.equal(m('{h=~"[[:digit:]]+x"}', 'x', { h: '42x' }), true);
+  assert.equal(m('{h=~"a{"}', 'x', { h: 'a{' }), true);
+  assert.equal(m('{h=~"a{2}"}', 'x', { h: 'aa' }), true);
+  assert.equal(m('{h=~"web\\d+"}', 'x', { h: 'web12' }), true);
+  assert.equal(m('{h=~"a\\-b"}', 'x', { h: 'a-b' }), true);
+});
+
+test("bad regexes: ERR_RONDO_INVALID_SELECTOR saying what is wrong, without JavaScript's restatement", () => {
+  const cases: [string, RegExp][] = [
+    [
+      '{h=~"(?x)a"}',
+      /^bad regex "\(\?x\)a" for h: unknown flag x in \(\?x\) \(RE2 flags are i, m, s and U\) at position 1$/,
+    ],
+    ['{h=~"(?i"}', /^bad regex "\(\?i" for h: /],
+    ['{h=~"(a"}', /^bad regex "\(a" for h: missing \) at position 3$/],
+    ['{h=~"a)"}', /^bad regex "a\)" for h: unexpected \) at position 2$/],
+    ['{h=~"[a"}', /missing \] of a character class/],
+    ['{h=~"\\y"}', /unknown escape \\y/],
+    ['{h=~"[z-a]"}', /its end is before its start/],
+    ['{h=~"a{2000}"}', /at most 1000/],
+    ['{h=~"*"}', /^bad regex "\*" for h: Nothing to repeat$/],
+    ['{h=~"(?-)a"}', /missing flags after - in \(\?-\) at position 1$/],
+  ];
+  for (const [text, message] of cases)
+    throwsCode(() => parseSelector(text), 'ERR_RONDO_INVALID_SELECTOR', message);
+});
+
+test('compileMatcher builds what the parser builds, and refuses a bad regex', () => {
+  const [parsed] = parseSelector('{host=~"web.*"}');
+  const built = compileMatcher('host', '=~', 'web.*');
+  assert.deepEqual(built, parsed);
+  assert.ok(selectorMatches([built], 'x', { host: 'web\n1' }), '. matches a line break');
+  assert.ok(!selectorMatches([built], 'x', { host: 'db-web1' }), 'anchored');
+  assert.deepEqual(compileMatcher('a', '!=', 'b'), { label: 'a', op: '!=', value: 'b' });
+  throwsCode(() => compileMatcher('a', '=~', '('), 'ERR_RONDO_INVALID_SELECTOR', 'bad regex');
 });

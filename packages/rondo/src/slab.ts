@@ -1,8 +1,10 @@
+import { constants as bufferConstants } from 'node:buffer';
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { corrupt, ioError, RondoError } from './errors.js';
 import { fnv1a64 } from './hash.js';
 import { native } from './native.js';
+import { isMissing, openRegular } from './regular-file.js';
 import { nsToMs } from './timestamp.js';
 
 // Byte layout of a slab file; docs/storage-format.md is the reference and a test checks the two agree.
@@ -33,6 +35,29 @@ export const OFFSET = {
 } as const;
 /** The checksum covers bytes [0, CHECKSUM_COVERS): the fields that never change. */
 export const CHECKSUM_COVERS = 48;
+
+/**
+ * The largest slab this Node can map: an ArrayBuffer is at most buffer.constants.MAX_LENGTH bytes
+ * (4 GiB on Node 20, 2^53 − 1 from Node 22 on).
+ */
+export const MAX_MAPPABLE_BYTES = bufferConstants.MAX_LENGTH;
+
+/** Formats a byte count in binary units (for messages). */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
+}
+
+/** Why this Node cannot map a slab of `bytes`, or null when it can. */
+export function unmappable(bytes: number): string | null {
+  if (bytes <= MAX_MAPPABLE_BYTES) return null;
+  return `a slab of ${bytes} bytes (${formatBytes(bytes)}) is larger than Node ${process.version} can map (${MAX_MAPPABLE_BYTES} bytes; Node 22 and later map up to 1 TiB)`;
+}
 
 /** File size of a slab: header + (timestamp column + one value column per series) × slots × 8. */
 export function slabBytes(slots: number, capacity: number): number {
@@ -183,21 +208,20 @@ export class Slab {
     }
     let fd: number;
     try {
-      fd = openSync(path, writable ? 'r+' : 'r');
-    } catch (cause) {
-      const code = (cause as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw corrupt(path, 'slab file is missing');
-      throw ioError(path, 'open', cause);
+      fd = openRegular(path, writable ? 'r+' : 'r', 'the slab');
+    } catch (err) {
+      if (isMissing(err)) throw corrupt(path, 'slab file is missing');
+      throw err;
     }
     try {
-      const st = fstatSync(fd);
-      if (!st.isFile()) throw corrupt(path, 'not a regular file');
-      const size = st.size;
+      const size = fstatSync(fd).size;
       if (size < HEADER_BYTES)
         throw corrupt(path, `file is ${size} bytes, shorter than the ${HEADER_BYTES}-byte header`);
       const head = Buffer.alloc(HEADER_BYTES);
       readSync(fd, head, 0, HEADER_BYTES, 0);
       checkHeader(path, head, size, id);
+      const tooBig = unmappable(size);
+      if (tooBig !== null) throw new RondoError('ERR_RONDO_NATIVE', `${path}: ${tooBig}`, { path });
       let buffer: ArrayBuffer;
       try {
         buffer = native().map(fd, size, writable);

@@ -10,6 +10,7 @@ import type {
 } from './api.js';
 import type { Catalog, SeriesEntry } from './catalog/catalog.js';
 import { identityKey } from './catalog/journal.js';
+import { agedOut } from './catalog/lifecycle.js';
 import { readerRefresh } from './catalog/reader.js';
 import { type RegisterOptions, Registry, type SeriesSpec } from './catalog/registry.js';
 import type { SeriesLog } from './catalog/series-log.js';
@@ -17,6 +18,7 @@ import { CursorLocks } from './cursors.js';
 import { type DrainBatch, type DrainOptions, drainStore } from './drain.js';
 import { closed, invalidTimestamp, invalidValue, RondoError, readOnly } from './errors.js';
 import { type Labels, normalizeSeries } from './labels.js';
+import type { WriterLock } from './lock.js';
 import { startMaintenanceTimer } from './maintenance.js';
 import { type MigrateOptions, type MigrationResult, migrate } from './migrate.js';
 import { closeOpened, openStoreDir } from './open.js';
@@ -53,13 +55,15 @@ export class Store {
   // record()'s table: the entry of handle h is at [h & mask]; emptied by close().
   private table: (SeriesEntry | undefined)[];
   private mask: number;
-  private lockFd: number | null;
+  private lock: WriterLock | null;
   private closed = false;
   private catalogSeq = 0;
   private readonly maintenance = new Set<() => void>();
   /** record()'s slow path takes [P_VALUE] and [P_TIME] here: doubles passed as arguments would be boxed. */
   private readonly pending = new Float64Array(2);
   private readonly cursorLocks = new CursorLocks();
+  /** Per schema with retireAfter: where record()'s slow path notes late points (see IdleTracker). */
+  private readonly lateFrom: (Float64Array | null)[];
 
   private constructor(dir: string, options: StoreOptions) {
     const opened = openStoreDir(dir, options);
@@ -69,15 +73,16 @@ export class Store {
     this.sets = opened.sets;
     this.catalog = opened.catalog;
     this.log = opened.log;
-    this.lockFd = opened.lockFd;
+    this.lock = opened.lock;
     this.dataDir = opened.dataDir;
     try {
       this.registry = this.readOnly ? null : new Registry(this.catalog, this.log!, this.schemas, this.sets);
     } catch (err) {
-      closeOpened(this.sets, this.log, this.lockFd);
+      closeOpened(this.sets, this.log, this.lock);
       throw err;
     }
-    this.catalogSeq = this.sets[0]!.rings[0]!.slab.catalogSeq;
+    this.lateFrom = this.registry?.lateFrom() ?? [];
+    this.catalogSeq = opened.catalogSeq;
     this.table = this.catalog.table;
     this.mask = this.catalog.mask;
   }
@@ -115,8 +120,9 @@ export class Store {
     // A format-1 store written by an older rondo publishes new series in the header counts only.
     const grew = this.log === null && this.sets.some((set) => set.rings[0]!.slab.seriesCount > set.columns);
     if (seq === this.catalogSeq && !grew) return;
-    this.catalogSeq = seq;
+    // Taken only once the refresh succeeded: a store migrated away (ERR_RONDO_CLOSED) stays so.
     readerRefresh(this.catalog, this.log, this.sets, this.dir);
+    this.catalogSeq = seq;
     this.syncTable();
   }
 
@@ -167,13 +173,13 @@ export class Store {
   record(handle: SeriesHandle, value: number, timestamp?: number): void {
     const e = this.table[handle & this.mask];
     // A stale or foreign handle finds another series' entry, or none; a string never equals a number.
-    if (e === undefined || e.handle !== handle || e.col === null) throw this.handleError(handle);
+    if (e === undefined || e.handle !== handle || e.values === null) throw this.handleError(handle);
     if (typeof value !== 'number' || (value - value !== 0 && !Number.isNaN(value))) throw invalidValue(value);
     const t = timestamp === undefined ? Date.now() : timestamp;
     const ring = e.ring!;
     const state = ring.state;
     if (typeof t === 'number' && t >= state[S_START]! && t < state[S_END]!) {
-      e.col[ring.curPos] = value;
+      e.values[e.base + ring.curPos] = value;
       state[S_WRITES]!++;
       return;
     }
@@ -191,8 +197,11 @@ export class Store {
     set.state[T_TIME] = t;
     const pos = set.writePosition();
     if (pos < 0) return;
-    e.col![pos] = this.pending[P_VALUE]!;
+    e.values![e.base + pos] = this.pending[P_VALUE]!;
     e.ring!.state[S_WRITES]!++;
+    // A late point lands in a slot retireAfter's tracker may have looked at already.
+    const late = this.lateFrom[e.schema];
+    if (late != null && t < e.ring!.state[S_START]! && t < late[0]!) late[0] = t;
   }
 
   private timestampError(t: unknown, set: TierSet): RondoError {
@@ -214,7 +223,7 @@ export class Store {
     for (let i = 0; i < handles.length; i++) {
       const h = handles[i]!;
       const e = this.table[h & this.mask];
-      if (e === undefined || e.handle !== h || e.col === null) throw this.handleError(h);
+      if (e === undefined || e.handle !== h || e.values === null) throw this.handleError(h);
       // Per handle: schemas differ in their first valid time, and nothing may be written on failure.
       if (typeof t !== 'number' || !(t >= e.set!.minTime && t < TIME_END))
         throw this.timestampError(t, e.set!);
@@ -234,9 +243,21 @@ export class Store {
         `series ${handle} (${e.name}) was retired at ${new Date(e.retiredAt).toISOString()}: it can no longer be recorded (register it again for a new series)`,
       );
     }
+    return this.unknownHandle(handle);
+  }
+
+  /** ERR_RONDO_INVALID_HANDLE for a handle the catalogue does not have (any more). */
+  private unknownHandle(handle: unknown): RondoError {
+    // Handles below nextHandle were given out (bar a few skipped ones): such a series was
+    // retired and forgotten once its data aged out; its handle is never given to another.
+    const given = typeof handle === 'number' && Number.isSafeInteger(handle) && handle >= 0;
+    const why =
+      given && handle < this.catalog.nextHandle
+        ? ': its series was retired and its data has aged out (a handle is never reused; register the series again for a new one)'
+        : '';
     return new RondoError(
       'ERR_RONDO_INVALID_HANDLE',
-      `${String(handle)} is not a series handle of this store`,
+      `${String(handle)} is not a series handle of this store${why}`,
     );
   }
 
@@ -248,12 +269,7 @@ export class Store {
       this.refresh();
       e = typeof handle === 'number' ? this.catalog.get(handle) : undefined;
     }
-    if (e === undefined) {
-      throw new RondoError(
-        'ERR_RONDO_INVALID_HANDLE',
-        `${String(handle)} is not a series handle of this store (or its series was retired and its data has aged out)`,
-      );
-    }
+    if (e === undefined) throw this.unknownHandle(handle);
     return e;
   }
 
@@ -267,7 +283,7 @@ export class Store {
     // column to another while the points were read, the other's points (all at or after the
     // retirement) must not be returned under this series' name.
     this.refresh();
-    return trimToLife(result, e);
+    return trimToLife(result, lifeEnd(this.catalog, e));
   }
 
   /** query() for a known entry. */
@@ -304,7 +320,12 @@ export class Store {
   series(): SeriesInfo[] {
     this.checkOpen();
     this.refresh();
-    return this.catalog.entries().map((e) => seriesInfo(e, this.schemas));
+    // A retired series that has aged out may still be in the catalogue (a store just opened drops
+    // it at its first maintenance, a reader at its next look at the journal): it is not listed.
+    return this.catalog
+      .entries()
+      .filter((e) => e.live || !agedOut(this.sets[e.schema]!, e.retiredAt))
+      .map((e) => seriesInfo(e, this.schemas));
   }
 
   /** Looks a live series up by name and labels without registering it; undefined when absent. */
@@ -342,6 +363,7 @@ export class Store {
         series: this.catalog.entries(),
         locks: this.cursorLocks,
         afterRead: () => this.refresh(),
+        lifeEnd: (e) => lifeEnd(this.catalog, e),
       },
       name,
       options,
@@ -416,8 +438,8 @@ export class Store {
     this.closed = true;
     this.table = [];
     this.mask = 0;
-    closeOpened(this.sets, this.log, this.lockFd);
-    this.lockFd = null;
+    closeOpened(this.sets, this.log, this.lock);
+    this.lock = null;
   }
 
   /** True after close(). */
@@ -444,11 +466,23 @@ function seriesInfo(e: SeriesEntry, schemas: readonly Schema[]): SeriesInfo {
   return info;
 }
 
-/** Drops the points of `r` at or after the retirement of `e` (a reader's result, see query()). */
-function trimToLife(r: QueryResult, e: SeriesEntry): QueryResult {
+/**
+ * When the points of `e` (an entry taken before a reader's refresh) stop being its own, as the
+ * catalogue knows now: its retirement. An entry the catalogue no longer has was forgotten
+ * (aged out), perhaps after a compaction rebuilt the catalogue without updating `e`: then the
+ * retirement `e` knew, or, if `e` still looked live, -Infinity (any point read may be another's).
+ */
+function lifeEnd(catalog: Catalog, e: SeriesEntry): number {
+  const now = catalog.get(e.handle);
+  if (now !== undefined) return now.retiredAt;
+  return e.live ? Number.NEGATIVE_INFINITY : e.retiredAt;
+}
+
+/** Drops the points of `r` at or after `end` (a reader's result, see query()). */
+function trimToLife(r: QueryResult, end: number): QueryResult {
   const n = r.timestamps.length;
-  if (n === 0 || r.timestamps[n - 1]! < e.retiredAt) return r;
+  if (n === 0 || r.timestamps[n - 1]! < end) return r;
   let k = n;
-  while (k > 0 && r.timestamps[k - 1]! >= e.retiredAt) k--;
+  while (k > 0 && r.timestamps[k - 1]! >= end) k--;
   return { ...r, timestamps: r.timestamps.slice(0, k), values: r.values.slice(0, k) };
 }

@@ -52,6 +52,18 @@ interface CodedError extends Error {
   code: string;
 }
 
+/** True when `err` is a RondoError or of a subclass (PushError, …), told by its class names. */
+function isRondoErrorLike(err: Error): boolean {
+  for (
+    let p: unknown = Object.getPrototypeOf(err);
+    p !== null && p !== undefined;
+    p = Object.getPrototypeOf(p)
+  ) {
+    if ((p as { constructor?: { name?: string } }).constructor?.name === 'RondoError') return true;
+  }
+  return false;
+}
+
 /**
  * What an error's message must hold: a pattern it must match, or a text (a path, a name) it must
  * contain.
@@ -59,13 +71,13 @@ interface CodedError extends Error {
 export type MessageCheck = RegExp | string;
 
 /**
- * Asserts that `err` is a RondoError with `code` (and a message matching `message`); returns it.
+ * Asserts that `err` is a RondoError (or of a subclass such as PushError) with `code` (and a message matching `message`); returns it.
  * `what` names the case in a failure (for checks made in a loop).
  */
 export function assertCode(err: unknown, code: string, message?: MessageCheck, what?: string): CodedError {
   const at = what === undefined ? '' : `${what}: `;
   assert.ok(err instanceof Error, `${at}expected a RondoError ${code}, got ${String(err)}`);
-  assert.equal(err.name, 'RondoError', `${at}expected a RondoError ${code}, got ${err.name}: ${err.message}`);
+  assert.ok(isRondoErrorLike(err), `${at}expected a RondoError ${code}, got ${err.name}: ${err.message}`);
   const coded = err as CodedError;
   assert.equal(coded.code, code, `${at}expected ${code}, got ${coded.code}: ${coded.message}`);
   if (typeof message === 'string')
@@ -116,6 +128,68 @@ export async function waitUntil(what: string, cond: () => boolean, timeoutMs = 1
     if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(10);
   }
+}
+
+/** How a process that ran to its end ended, and everything it printed. */
+export interface RunResult {
+  /** Exit code (null when a signal ended it). */
+  code: number | null;
+  /** The signal that ended it, or null. */
+  signal: NodeJS.Signals | null;
+  /** Everything written to stdout. */
+  stdout: string;
+  /** Everything written to stderr. */
+  stderr: string;
+}
+
+/**
+ * Runs `node script ...args` under this Node to its end, stdout and stderr piped (so neither is
+ * a terminal); `env` is added to this process's environment.
+ */
+export function runNode(
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** True when util-linux `script` can give a child a pseudo-terminal here. */
+export const hasPty =
+  process.platform === 'linux' && spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+
+/**
+ * Runs `node script ...args` on a pseudo-terminal (through util-linux `script`; check
+ * {@link hasPty}); stdout and stderr arrive merged, with CRLF turned back into LF.
+ */
+export function runOnPty(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): RunResult {
+  const quote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
+  const cmd = [process.execPath, script, ...args].map(quote).join(' ');
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  return { code: r.status, signal: r.signal, stdout: r.stdout.replaceAll('\r\n', '\n'), stderr: r.stderr };
+}
+
+/** ANSI escape characters made visible as `<ESC>`, so regexes need no control characters. */
+export function showEscapes(text: string): string {
+  return text.replaceAll('\u001b', '<ESC>');
 }
 
 /** A TCP port that was free on 127.0.0.1 a moment ago. */
@@ -212,13 +286,19 @@ export class Child {
     this.proc.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       this.stderr += chunk;
     });
+    // 'close', not 'exit': by then all of stdout and stderr has arrived.
     this.exited = new Promise((resolve) => {
-      this.proc.on('exit', (code, signal) => {
+      this.proc.on('close', (code, signal) => {
         this.exitedNow = true;
         this.notify();
         resolve({ code, signal });
       });
     });
+  }
+
+  /** Everything written to stdout so far. */
+  get stdout(): string {
+    return this.lines.map((l) => `${l}\n`).join('') + this.partial;
   }
 
   /** Process id. */

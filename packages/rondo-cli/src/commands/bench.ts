@@ -14,16 +14,9 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatWriteBench, runWriteBench, type WriteBenchResult } from 'rondo/bench';
-import {
-  countOption,
-  execute,
-  Output,
-  parseCommandArgs,
-  positionals,
-  usageError,
-  useColour,
-} from '../cli.js';
-import type { Command } from '../main.js';
+import { countOption, execute, Output, parseCommandArgs, positionals, usageError } from '../cli.js';
+import type { Command } from '../command.js';
+import { progressBar } from '../progress.js';
 
 const help = `Usage: rondo bench [--points N] [--series S] [--tiers 1|3] [--json]
 
@@ -33,8 +26,9 @@ throughput, per-call latency percentiles (ns), GC events during the run, and the
 A progress bar is drawn on stderr when it is a terminal.
 
 Options:
-  --points N    record() calls per measured pass (default 10000000; 1_000_000 works too)
-  --series S    series recorded per timestamp (default 30)
+  --points N    record() calls per measured pass (default 10000000; 1_000_000 works too),
+                rounded to whole batches of about 1024 calls (so at least ~1024); at most 10^10
+  --series S    series recorded per timestamp (default 30, at most 1048576)
   --tiers T     1: one 1s/1d tier (default); 3: 1s/10m, 10s/6h avg, 5m/7d avg
   --json        print the result as one JSON document
   --verbose     print the stack trace of an error
@@ -45,29 +39,10 @@ Example:
   rondo bench --points 200000 --json | jq .record.opsPerSec
 `;
 
-/** A one-line progress bar redrawn in place on stderr; returns the callback and a clear(). */
-function progressBar(): { onProgress: (done: number, total: number) => void; clear: () => void } {
-  const stream = process.stderr;
-  if (!stream.isTTY) return { onProgress: () => {}, clear: () => {} };
-  const started = Date.now();
-  const colour = useColour(stream);
-  let drawn = false;
-  return {
-    onProgress(done, total) {
-      const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - 50));
-      const frac = total > 0 ? Math.min(1, done / total) : 0;
-      const full = Math.round(frac * width);
-      const bar = '█'.repeat(full) + '░'.repeat(width - full);
-      const secs = ((Date.now() - started) / 1000).toFixed(1);
-      const text = `bench ${colour ? `\x1b[36m${bar}\x1b[0m` : bar} ${(frac * 100).toFixed(0).padStart(3)}%  ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} calls  ${secs}s`;
-      stream.write(`\r\x1b[2K${text}`);
-      drawn = true;
-    },
-    clear() {
-      if (drawn) stream.write('\r\x1b[2K');
-    },
-  };
-}
+/** The most series a schema can hold (the store refuses more). */
+const MAX_SERIES = 1_048_576;
+/** More calls than this would measure for hours. */
+const MAX_POINTS = 10_000_000_000;
 
 /** Set in the child process that runs the benchmark itself. */
 const CHILD_ENV = 'RONDO_BENCH_CHILD';
@@ -122,13 +97,13 @@ export const command: Command = {
       });
       positionals('bench', parsed, []);
       const v = parsed.values as Record<string, string | undefined>;
-      const points = countOption('bench', '--points', v['points'], 10_000_000, 1);
-      const series = countOption('bench', '--series', v['series'], 30, 1);
+      const points = countOption('bench', '--points', v['points'], 10_000_000, 1, MAX_POINTS);
+      const series = countOption('bench', '--series', v['series'], 30, 1, MAX_SERIES);
       const tiersText = v['tiers'] ?? '1';
       if (tiersText !== '1' && tiersText !== '3')
         throw usageError('bench', `--tiers must be 1 or 3, got ${JSON.stringify(tiersText)}`);
       if (process.env[CHILD_ENV] !== '1') return supervise(args);
-      const bar = progressBar();
+      const bar = progressBar('bench', 'calls');
       let result: WriteBenchResult;
       try {
         result = await runWriteBench({

@@ -4,8 +4,15 @@
  * stopped, across restarts, and at-least-once: a batch is committed only after it was accepted.
  */
 import { constants } from 'node:os';
-import { isRondoError, MAX_TIMER_MS, parseTimerDuration, writerActive } from 'rondo';
-import { PushError, type PushEvent, RemoteWriter, startPush, validateCursorName } from 'rondo/remote-write';
+import { isRondoError, MAX_TIMER_MS, type Store, writerActive } from 'rondo';
+import {
+  PushError,
+  type PushEvent,
+  type Pusher,
+  RemoteWriter,
+  startPush,
+  validateCursorName,
+} from 'rondo/remote-write';
 import {
   CliError,
   countOption,
@@ -16,10 +23,12 @@ import {
   positionals,
   usageError,
 } from '../cli.js';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
+import { plural } from '../text.js';
+import { durationOption } from '../time.js';
 
 const HELP = `Usage: rondo push <store> --url URL [--tier N] [--every 10s | --once] [--label k=v]... [--name NAME]
-                  [--max-samples N] [--timeout 30s] [--stop-timeout 10s] [--verbose]
+                  [--max-samples N] [--timeout 30s] [--stop-timeout 10s] [--drop-refused] [--verbose]
 
 Pushes the points of a store to a Prometheus remote-write endpoint (Prometheus with
 --web.enable-remote-write-receiver, VictoriaMetrics, Mimir, Thanos receive, ...). The store is
@@ -37,23 +46,34 @@ Options:
   --once               push what is there now and exit
   --label k=v          external label added to every series without that label (repeatable)
   --name NAME          cursor name (default prometheus); use one name per destination
-  --max-samples N      samples per batch (default 10000)
+  --max-samples N      samples per batch (default 10000, at most 10000000)
   --timeout DURATION   per-request timeout (default 30s)
   --stop-timeout D     longest the final push may take: the one at SIGINT/SIGTERM (default 10s),
                        or all of --once (default: no limit); what is left stays for the next run
-  --verbose            print retries, pushes that found nothing new, and stack traces
+  --drop-refused       when the receiver refuses every sample of a batch (HTTP 400, e.g. samples
+                       older than its time window), drop the batch and go on; without it the push
+                       stops with exit 1 and keeps the batch for a later run
+  --verbose            print each retry, pushes that found nothing new, and stack traces
   -h, --help           show this help
 
+Durations take a unit: 500ms, 30s, 10m, 1h (at most about 24.8 days).
+
 Prints one line per push on stdout: samples, distinct series, duration, and how many samples
-the receiver refused (HTTP 400) if any. A push that finds nothing new prints "nothing new to
-push": always with --once, and with --every only under --verbose (an idle store stays quiet).
-Refused samples, gaps and errors go to stderr. A second SIGINT or SIGTERM during the final push
-ends it at once (exit 130 or 143); what it did not deliver stays for the next run. Exit codes:
-0 ok, 1 runtime error (e.g. HTTP 401/403/404, or the receiver still failing at --once or at
-exit), 2 usage error.
+the receiver refused (HTTP 400) if any; the refusals of a push are summed up in one line on
+stderr, with the receiver's first message. A push that finds nothing new prints "nothing new
+to push": always with --once, and with --every only under --verbose (an idle store stays
+quiet). When the receiver does not answer, one line on stderr says the push is retrying (up to
+10 retries with growing delays, about 15 s); gaps and failed pushes go to stderr too.
+A second SIGINT or SIGTERM during the final push ends it at once (exit 130 or 143); what it did
+not deliver stays for the next run.
+
+Exit codes: 0 ok; 1 runtime error: HTTP 401/403/404, the receiver refusing every sample of a
+batch (without --drop-refused), or still failing at --once or at exit (nothing is lost: the next
+run resumes); 2 usage error.
 
 Example:
   rondo push ./metrics --url http://127.0.0.1:9090/api/v1/write --every 15s --label instance=web1
+  rondo push ./metrics --url http://127.0.0.1:8428/api/v1/write --once --name vm
 `;
 
 const OPTIONS = {
@@ -66,85 +86,98 @@ const OPTIONS = {
   'max-samples': { type: 'string' },
   timeout: { type: 'string' },
   'stop-timeout': { type: 'string' },
+  'drop-refused': { type: 'boolean' },
 } as const;
 
-/** A duration option that becomes a timer delay, in ms; a usage error naming it when bad. */
-function timerDuration(what: string, text: string | undefined, fallback: string): number {
-  try {
-    return parseTimerDuration(text ?? fallback, what);
-  } catch (err) {
-    if (!isRondoError(err)) throw err;
-    throw usageError('push', err.message);
-  }
+/** Everything the command line asks for, checked before the store is opened. */
+interface Request {
+  dir: string;
+  url: string;
+  every: number;
+  timeout: number;
+  stopTimeout: number;
+  tier: number;
+  maxSamples: number;
+  name: string;
+  externalLabels: Record<string, string>;
+  once: boolean;
+  dropRefused: boolean;
+  verbose: boolean;
 }
 
-/** A RemoteWriter's complaint about --url, --timeout or a --label, as a usage error naming the option. */
-function writerUsageError(err: Error): CliError {
-  const message = err.message
-    .replace(/^RemoteWriter timeout:/, '--timeout:')
-    .replace(/^RemoteWriter: url/, '--url')
-    .replace(/^RemoteWriter: external label/, '--label: external label')
-    .replace(/^RemoteWriter: /, '');
-  return usageError('push', message);
-}
+/** The most samples a batch may have: a drained batch is held in memory whole. */
+const MAX_SAMPLES = 10_000_000;
 
 /** Hints that differ from the shared ones: push has no tier 'auto'. */
 const PUSH_HINTS = {
   ERR_RONDO_INVALID_TIER: 'pick one of the tiers `rondo info` lists',
 };
 
+/** `--label k=v` pairs as an object; a usage error for one without `=` or a key. */
+function externalLabels(pairs: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw usageError('push', `--label must be k=v, got ${JSON.stringify(pair)}`);
+    if (eq === pair.length - 1)
+      throw usageError(
+        'push',
+        `--label ${pair}: the value is empty (Prometheus drops labels with empty values)`,
+      );
+    labels[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return labels;
+}
+
+/** --url, --timeout and the labels are checked by the writer itself, so the rules agree. */
+function checkWriterOptions(req: Request): void {
+  try {
+    new RemoteWriter({ url: req.url, timeout: req.timeout, externalLabels: req.externalLabels });
+  } catch (err) {
+    if (!isRondoError(err)) throw err;
+    const message = err.message
+      .replace(/^RemoteWriter: url/, '--url')
+      .replace(/^RemoteWriter: external label/, '--label: external label')
+      .replace(/^RemoteWriter: /, '');
+    throw usageError('push', message);
+  }
+}
+
 /** Parses and checks the whole command line before the store is opened (errors exit 2). */
-function parseRequest(args: string[]) {
+function parseRequest(args: string[]): Request {
   const parsed = parseCommandArgs('push', args, OPTIONS);
-  const [dir] = positionals('push', parsed, ['<store>']);
+  const [dir = ''] = positionals('push', parsed, ['<store>']);
   const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
-  const url = v['url'] as string | undefined;
+  const text = (key: string): string | undefined => v[key] as string | undefined;
+  const url = text('url');
+  const once = v['once'] === true;
   if (url === undefined) throw usageError('push', 'missing --url');
-  if (v['once'] === true && v['every'] !== undefined)
-    throw usageError('push', '--every and --once exclude each other');
-  const every = timerDuration('--every', v['every'] as string | undefined, '10s');
-  const stopText = v['stop-timeout'] as string | undefined;
-  // All of --once may take as long as it needs: "no limit" is the longest a timer waits.
-  const stopTimeout =
-    stopText === undefined && v['once'] === true
-      ? MAX_TIMER_MS
-      : timerDuration('--stop-timeout', stopText, '10s');
-  const tier = countOption('push', '--tier', v['tier'] as string | undefined, 0, 0);
-  const maxSamples = countOption('push', '--max-samples', v['max-samples'] as string | undefined, 10_000, 1);
-  const name = (v['name'] as string | undefined) ?? 'prometheus';
+  if (once && v['every'] !== undefined) throw usageError('push', '--every and --once exclude each other');
+  const name = text('name') ?? 'prometheus';
   try {
     validateCursorName(name);
   } catch (err) {
     if (!isRondoError(err)) throw err;
     throw usageError('push', `--name: ${err.message}`);
   }
-  const externalLabels: Record<string, string> = {};
-  for (const pair of (v['label'] as string[] | undefined) ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw usageError('push', `--label must be k=v, got ${JSON.stringify(pair)}`);
-    externalLabels[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  // --url, --timeout and the labels are checked by the writer itself, so the rules agree.
-  const timeout = (v['timeout'] as string | undefined) ?? '30s';
-  try {
-    new RemoteWriter({ url, timeout, externalLabels });
-  } catch (err) {
-    if (!isRondoError(err)) throw err;
-    throw writerUsageError(err);
-  }
-  return {
-    dir: dir!,
+  const stopText = text('stop-timeout');
+  const req: Request = {
+    dir,
     url,
-    every,
-    timeout,
-    stopTimeout,
-    tier,
-    maxSamples,
+    every: durationOption('push', '--every', text('every'), 10_000),
+    timeout: durationOption('push', '--timeout', text('timeout'), 30_000),
+    // All of --once may take as long as it needs: "no limit" is the longest a timer waits.
+    stopTimeout: durationOption('push', '--stop-timeout', stopText, once ? MAX_TIMER_MS : 10_000),
+    tier: countOption('push', '--tier', text('tier'), 0, 0),
+    maxSamples: countOption('push', '--max-samples', text('max-samples'), 10_000, 1, MAX_SAMPLES),
     name,
-    externalLabels,
-    once: v['once'] === true,
+    externalLabels: externalLabels((v['label'] as string[] | undefined) ?? []),
+    once,
+    dropRefused: v['drop-refused'] === true,
     verbose: v['verbose'] === true,
   };
+  checkWriterOptions(req);
+  return req;
 }
 
 /** The one-line error of a failed push, with what to do; nothing is lost either way. */
@@ -155,121 +188,189 @@ function pushFailure(err: PushError): CliError {
       ? `rondo push sends no credentials, so use a receiver (or a path) that needs none; ${resume}`
       : err.status === 404
         ? `fix --url (Prometheus needs --web.enable-remote-write-receiver); ${resume}`
-        : err.retryable
-          ? `the receiver is down or overloaded; ${resume}`
-          : resume;
+        : err.status === 400
+          ? 'the receiver takes none of these samples (too old for its time window, out of order, or over a limit); nothing was lost: run rondo push again once it takes them, or pass --drop-refused to drop what it refuses'
+          : err.status === null
+            ? `the receiver did not answer: check --url and that it is running; ${resume}`
+            : err.retryable
+              ? `the receiver is down or overloaded; ${resume}`
+              : resume;
   return new CliError(err.code, err.message, EXIT_FAILURE, hint);
+}
+
+/**
+ * Turns the pusher's events into what `rondo push` prints: one stdout line per push, one stderr
+ * line for its refusals, one when it starts retrying; and remembers a fatal error for the exit.
+ */
+class PushReport {
+  /** The pusher failed in a way retrying cannot fix (set by a 'fatal' event). */
+  fatal: Error | null = null;
+  /** Called on a fatal error (ends the wait for a signal). */
+  onFatal: () => void = () => {};
+  /** Set once the final push may be under way: its errors are reported by the exit, once. */
+  final: boolean;
+  /** Samples the receiver accepted over the whole run. */
+  accepted = 0;
+  /** Samples the receiver refused (and were dropped) over the whole run. */
+  refusedTotal = 0;
+  private refused = 0;
+  private refusal = '';
+  private retryNoticed = false;
+
+  constructor(private readonly req: Request) {
+    this.final = req.once;
+  }
+
+  /** Handles one event of the pusher. */
+  readonly onEvent = (e: PushEvent): void => {
+    switch (e.type) {
+      case 'nothing':
+        this.retryNoticed = false;
+        if (this.req.once || this.req.verbose)
+          this.out(`nothing new to push${e.final && !this.req.once ? ' (final)' : ''}`);
+        break;
+      case 'pushed':
+        this.pushed(e);
+        break;
+      case 'gap':
+        this.err(
+          `${plural(e.slots, 'series-slot')} of ${plural(e.series, 'series', 'series')} left the ring before they were pushed`,
+        );
+        break;
+      case 'dropped':
+        if (this.refused === 0) this.refusal = `HTTP ${e.status}${e.message ? `: ${e.message}` : ''}`;
+        this.refused += e.samples;
+        break;
+      case 'retry':
+        this.retry(e);
+        break;
+      case 'error':
+        this.endPush();
+        if (!this.final) this.err(`push failed, will retry at the next push: ${e.error.message}`);
+        break;
+      case 'fatal':
+        this.endPush();
+        this.fatal = e.error;
+        this.onFatal();
+        break;
+    }
+  };
+
+  private pushed(e: Extract<PushEvent, { type: 'pushed' }>): void {
+    this.accepted += e.samples;
+    this.refusedTotal += this.refused;
+    const ms = `in ${Math.round(e.durationMs)} ms${e.final ? ' (final)' : ''}`;
+    const series = plural(e.series, 'series', 'series');
+    if (e.samples === 0 && this.refused > 0)
+      this.out(
+        `pushed nothing: the receiver refused all ${plural(this.refused, 'sample')} of ${series} ${ms}`,
+      );
+    else
+      this.out(
+        `pushed ${plural(e.samples, 'sample')}, ${series} ${ms}${this.refused > 0 ? `; ${this.refused} refused` : ''}`,
+      );
+    if (this.refused > 0)
+      this.err(`the receiver refused ${plural(this.refused, 'sample')} (${this.refusal}); they were dropped`);
+    this.endPush();
+  }
+
+  private retry(e: Extract<PushEvent, { type: 'retry' }>): void {
+    const why = e.status === null ? e.message : `HTTP ${e.status}${e.message ? `: ${e.message}` : ''}`;
+    if (this.req.verbose) this.err(`retry ${e.attempt} in ${Math.round(e.delayMs)} ms: ${why}`);
+    else if (!this.retryNoticed)
+      this.err(
+        `${this.req.url} did not take the push (${why}); retrying up to 10 times with growing delays (--verbose shows each)`,
+      );
+    this.retryNoticed = true;
+  }
+
+  /** Forgets what one push counted (a push ended, or failed). */
+  private endPush(): void {
+    this.refused = 0;
+    this.refusal = '';
+  }
+
+  private out(line: string): void {
+    this.retryNoticed = false;
+    process.stdout.write(`${line}\n`);
+  }
+
+  private err(line: string): void {
+    process.stderr.write(`rondo push: ${line}\n`);
+  }
+}
+
+/** Resolves on SIGINT, SIGTERM or a fatal error of the pusher, whichever comes first. */
+async function untilStopped(report: PushReport): Promise<void> {
+  // The pusher's timer is unreferenced: keep the process alive until then.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    report.onFatal = done;
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+    if (report.fatal !== null) done();
+  });
+  clearInterval(keepAlive);
+}
+
+/**
+ * The final push (pusher.stop()). After --every, a second signal ends it at once: what it did not
+ * deliver (and commit) stays in the store for the next run.
+ */
+async function finalPush(pusher: Pusher, once: boolean): Promise<void> {
+  const interrupt = (signal: NodeJS.Signals): void => {
+    process.stderr.write(
+      `rondo push: ${signal} during the final push: exiting now; what was not delivered stays for the next run\n`,
+    );
+    process.exit(128 + constants.signals[signal]);
+  };
+  if (!once) {
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
+  }
+  try {
+    await pusher.stop();
+  } catch (err) {
+    throw err instanceof PushError ? pushFailure(err) : err;
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  }
+}
+
+function start(store: Store, req: Request, report: PushReport): Pusher {
+  return startPush(store, {
+    url: req.url,
+    every: req.every,
+    tier: req.tier,
+    name: req.name,
+    maxSamples: req.maxSamples,
+    timeout: req.timeout,
+    stopTimeout: req.stopTimeout,
+    externalLabels: req.externalLabels,
+    onAllRefused: req.dropRefused ? 'commit' : 'fail',
+    onEvent: report.onEvent,
+    // A writer may still record into the newest slot: leave it for a later push.
+    includeOpenOnStop: () => !writerActive(store.dir),
+  });
 }
 
 async function run(args: string[]): Promise<number> {
   const req = parseRequest(args);
   const store = openStore(req.dir);
   try {
-    let fatal: Error | null = null;
-    let wake: (() => void) | null = null;
-    // Set once the final push (all of --once, or the one at exit) may be under way: its errors
-    // are reported once, by the exit, not as "will retry".
-    let final = req.once;
-    let refused = 0;
-    const say = (line: string): void => {
-      process.stdout.write(`${line}\n`);
-    };
-    const onEvent = (e: PushEvent): void => {
-      switch (e.type) {
-        case 'nothing':
-          if (req.once || req.verbose) say(`nothing new to push${e.final && !req.once ? ' (final)' : ''}`);
-          break;
-        case 'pushed': {
-          const { series } = e;
-          const ms = `in ${Math.round(e.durationMs)} ms${e.final ? ' (final)' : ''}`;
-          if (e.samples === 0 && refused > 0)
-            say(`pushed nothing: the receiver refused all ${refused} samples of ${series} series ${ms}`);
-          else
-            say(
-              `pushed ${e.samples} samples, ${series} series ${ms}${refused > 0 ? `; ${refused} refused` : ''}`,
-            );
-          refused = 0;
-          break;
-        }
-        case 'gap':
-          process.stderr.write(
-            `rondo push: ${e.slots} series-slots of ${e.series} series left the ring before they were pushed\n`,
-          );
-          break;
-        case 'dropped':
-          refused += e.samples;
-          process.stderr.write(
-            `rondo push: the receiver refused ${e.samples} samples (HTTP ${e.status}): ${e.message}\n`,
-          );
-          break;
-        case 'retry':
-          if (req.verbose)
-            process.stderr.write(
-              `rondo push: retry ${e.attempt} in ${Math.round(e.delayMs)} ms: ${e.status ?? e.message}\n`,
-            );
-          break;
-        case 'error':
-          refused = 0;
-          if (!final) process.stderr.write(`rondo push: push failed, will retry: ${e.error.message}\n`);
-          break;
-        case 'fatal':
-          refused = 0;
-          fatal = e.error;
-          wake?.();
-          break;
-      }
-    };
-    const pusher = startPush(store, {
-      url: req.url,
-      every: req.every,
-      tier: req.tier,
-      name: req.name,
-      maxSamples: req.maxSamples,
-      timeout: req.timeout,
-      stopTimeout: req.stopTimeout,
-      externalLabels: req.externalLabels,
-      onEvent,
-      // A writer may still record into the newest slot: leave it for a later push.
-      includeOpenOnStop: () => !writerActive(store.dir),
-    });
-    if (!req.once) {
-      // The pusher's timer is unreferenced: keep the process alive until a signal or a fatal error.
-      const keepAlive = setInterval(() => {}, 1 << 30);
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          process.off('SIGINT', done);
-          process.off('SIGTERM', done);
-          resolve();
-        };
-        wake = done;
-        process.on('SIGINT', done);
-        process.on('SIGTERM', done);
-        if (fatal !== null) done();
-      });
-      clearInterval(keepAlive);
-    }
-    final = true;
-    // A second signal during the final push ends it at once: what it did not deliver (and commit)
-    // stays in the store for the next run.
-    const interrupt = (signal: NodeJS.Signals): void => {
-      process.stderr.write(
-        `rondo push: ${signal} during the final push: exiting now; what was not delivered stays for the next run\n`,
-      );
-      process.exit(128 + constants.signals[signal]);
-    };
-    if (!req.once) {
-      process.once('SIGINT', interrupt);
-      process.once('SIGTERM', interrupt);
-    }
-    try {
-      await pusher.stop();
-    } catch (err) {
-      throw err instanceof PushError ? pushFailure(err) : err;
-    } finally {
-      process.off('SIGINT', interrupt);
-      process.off('SIGTERM', interrupt);
-    }
-    return 0;
+    const report = new PushReport(req);
+    const pusher = start(store, req, report);
+    if (!req.once) await untilStopped(report);
+    report.final = true;
+    await finalPush(pusher, req.once);
+    // With --drop-refused the push goes on past refusals, but a run that got nothing in failed.
+    return report.accepted === 0 && report.refusedTotal > 0 ? EXIT_FAILURE : 0;
   } finally {
     store.close();
   }

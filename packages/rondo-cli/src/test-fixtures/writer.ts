@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { Store } from 'rondo';
 
 /** First timestamp the fixture records: fixed, so tests can query known times. */
-export const WRITER_T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
+export const WRITER_START = Date.UTC(2024, 4, 1, 12, 0, 0);
 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: writer.js <dir>');
@@ -28,7 +28,7 @@ const handles = [
   store.register('live_load', { host: 'web1' }),
   store.register('live_load', { host: 'web2' }),
 ];
-let t = WRITER_T0;
+let t = WRITER_START;
 const tick = (): void => {
   for (const [i, h] of handles.entries()) store.record(h, i * 10 + ((t / 1000) % 60), t);
   t += 1000;

@@ -4,6 +4,7 @@
  * stderr, only when stderr is a terminal.
  */
 import { cpus, platform } from 'node:os';
+import { type CatalogBenchResult, formatCatalogBench, runCatalogBench } from './catalog.js';
 import {
   type ConsolidateBenchResult,
   formatWriteBenchTable,
@@ -27,6 +28,8 @@ export interface BenchReport {
   query: QueryBenchResult;
   /** consolidate() once per simulated second. */
   consolidate: ConsolidateBenchResult;
+  /** The series catalogue: register(), registerMany(), reopen, readers. */
+  catalog: CatalogBenchResult;
 }
 
 function parseArgs(argv: string[]): { json: boolean; points: number | undefined } {
@@ -65,6 +68,7 @@ async function main(): Promise<void> {
   const query = await runQueryBench();
   status('consolidate() once per simulated second…');
   const consolidate = await runConsolidateBench();
+  const catalog = await runCatalogBench({ onProgress: progress('register() 100,000 series') });
   status('');
   const cpu = cpus();
   const report: BenchReport = {
@@ -73,6 +77,7 @@ async function main(): Promise<void> {
     write,
     query,
     consolidate,
+    catalog,
   };
   if (json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -92,6 +97,8 @@ async function main(): Promise<void> {
     '',
     `consolidate() once per simulated second, ${consolidate.series} series, 3 tiers (1s/10m, 10s/6h avg, 5m/7d avg):`,
     `  ${pct(consolidate.usPerCall, 1, 'µs')} per call (each call timed on its own, after 20 simulated minutes)`,
+    '',
+    ...formatCatalogBench(catalog),
     '',
     WRITE_METHOD_NOTES,
     '  query(), consolidate(): each call timed on its own with performance.now() (~0.05 µs overhead).',

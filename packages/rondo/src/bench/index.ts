@@ -10,6 +10,12 @@ import { Store } from '../store.js';
 import { benchFsWriteSync, benchUdpSend } from './baselines.js';
 import { nextTurn, type Percentiles, percentiles, withTempDir } from './stats.js';
 
+export {
+  type CatalogBenchOptions,
+  type CatalogBenchResult,
+  formatCatalogBench,
+  runCatalogBench,
+} from './catalog.js';
 export type { Percentiles } from './stats.js';
 
 /** Options of {@link runWriteBench}. */

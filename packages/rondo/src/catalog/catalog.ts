@@ -1,6 +1,6 @@
 // The in-memory catalogue of series: handles, identities, columns and lifecycle (live, retired,
 // gone), built from the journal's records. No I/O here: series-log.ts reads and writes the file.
-import { corrupt } from '../errors.js';
+import { corrupt, RondoError } from '../errors.js';
 import type { Ring } from '../ring.js';
 import type { TierSet } from '../tiers.js';
 import {
@@ -32,8 +32,13 @@ export class SeriesEntry {
   retiredAt = Number.POSITIVE_INFINITY;
   /** Journal offset just after the retire record (0 when live): it must be durable before the column is reused. */
   retireEnd = 0;
-  /** The writer's tier-0 value column of the series (hot path); null for readers and once retired. */
-  col: Float64Array | null = null;
+  /**
+   * The writer's tier-0 value columns (the slab's, shared by every series of the schema: a
+   * view per series would cost a typed array each at open); null for readers and once retired.
+   */
+  values: Float64Array | null = null;
+  /** Offset of the series' column in `values` (column × slots). */
+  base = 0;
   /** The tier-0 ring (hot path), or null like `col`. */
   ring: Ring | null = null;
   /** The schema's tier set (hot path), or null like `col`. */
@@ -51,14 +56,26 @@ export class SeriesEntry {
 
   /** Metric name (decoded from the key on first use). */
   get name(): string {
-    this.identity ??= decodeIdentity(this.key);
-    return this.identity.name;
+    return this.decoded().name;
   }
 
   /** Labels, sorted by key (decoded from the key on first use). */
   get labels(): Record<string, string> {
-    this.identity ??= decodeIdentity(this.key);
-    return this.identity.labels;
+    return this.decoded().labels;
+  }
+
+  private decoded(): { name: string; labels: Record<string, string> } {
+    if (this.identity === undefined) {
+      const id = decodeIdentity(this.key);
+      if (id === null) {
+        throw new RondoError(
+          'ERR_RONDO_CORRUPT',
+          `series ${this.handle}: its name and labels in the series journal are damaged`,
+        );
+      }
+      this.identity = id;
+    }
+    return this.identity;
   }
 
   /** True while the series can be recorded. */
@@ -156,9 +173,19 @@ export class Catalog {
     return out.sort((a, b) => a.handle - b.handle);
   }
 
+  /** Calls `fn` for every entry (live and retired), in no particular order. */
+  forEach(fn: (e: SeriesEntry) => void): void {
+    for (const e of this.table) if (e !== undefined) fn(e);
+  }
+
   /** Number of entries. */
   get size(): number {
     return this.count;
+  }
+
+  /** Grows the handle table ahead of adding about `n` more entries (one rehash instead of many). */
+  reserve(n: number): void {
+    while (this.count + n > (this.mask + 1) / 2) this.grow();
   }
 
   /** Columns ever assigned in schema `s`. */
@@ -210,9 +237,9 @@ export class Catalog {
         throw corrupt(this.path, `series ${e.handle} and ${prev.handle} both hold column ${e.column}`);
       this.drop(prev);
     }
-    if (e.live && this.live.has(e.key)) {
-      throw corrupt(this.path, `series ${e.handle} repeats the live series ${this.live.get(e.key)!.handle}`);
-    }
+    const twin = this.live.get(e.key);
+    if (twin !== undefined)
+      throw corrupt(this.path, `series ${e.handle} repeats the live series ${twin.handle}`);
     this.take(cols, e.column);
     cols.owners[e.column] = e;
     this.live.set(e.key, e);
@@ -244,7 +271,7 @@ export class Catalog {
   retire(e: SeriesEntry, at: number, end: number): void {
     e.retiredAt = at;
     e.retireEnd = end;
-    e.col = null;
+    e.values = null;
     e.ring = null;
     e.set = null;
     if (this.live.get(e.key) === e) this.live.delete(e.key);

@@ -2,7 +2,6 @@
 // length and a CRC-32, so that registering costs one write() and a torn tail (power loss) is
 // detected and ignored. docs/storage-format.md is the byte-level reference.
 import { fstatSync, fsyncSync, ftruncateSync, readSync } from 'node:fs';
-import zlib from 'node:zlib';
 import { writeFileAtomic } from '../atomic-file.js';
 import { corrupt, ioError } from '../errors.js';
 import { fnv1a64 } from '../hash.js';
@@ -64,24 +63,24 @@ export interface RetireRecord {
 /** A journal record. */
 export type JournalRecord = RegisterRecord | RetireRecord;
 
-/** CRC-32 (zlib's): Node's own where it has one (20.15+), else a table in JS. */
-const crc32: (data: Uint8Array) => number =
-  typeof (zlib as { crc32?: unknown }).crc32 === 'function'
-    ? (data) => (zlib as unknown as { crc32(d: Uint8Array): number }).crc32(data)
-    : crc32Js;
-
-let table: Int32Array | undefined;
-function crc32Js(data: Uint8Array): number {
-  if (!table) {
-    table = new Int32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      table[n] = c;
-    }
+/** The CRC-32 table (the polynomial of zlib and PNG, reflected). */
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
   }
+  return t;
+})();
+
+/**
+ * CRC-32 (zlib's) of bytes [start, end) of `data`. In JS rather than node:zlib's: records are
+ * short, and a native call per record (plus a view to pass it) costs more than the loop.
+ */
+export function crc32(data: Uint8Array, start = 0, end = data.length): number {
   let c = -1;
-  for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ -1) >>> 0;
 }
 
@@ -92,25 +91,32 @@ function crc32Js(data: Uint8Array): number {
  */
 export function identityKey(name: string, labels: Readonly<Record<string, string>>): string {
   const keys = Object.keys(labels).sort();
-  const parts: Buffer[] = [lengthPrefixed(name), u32(keys.length)];
-  for (const k of keys) parts.push(lengthPrefixed(k), lengthPrefixed(labels[k]!));
-  return Buffer.concat(parts).toString('latin1');
+  let key = lengthPrefixed(name) + u32Chars(keys.length);
+  for (const k of keys) key += lengthPrefixed(k) + lengthPrefixed(labels[k]!);
+  return key;
 }
 
-function u32(n: number): Buffer {
-  const b = Buffer.allocUnsafe(4);
-  b.writeUInt32LE(n, 0);
-  return b;
+/** A u32, little-endian, as four latin1 characters. */
+function u32Chars(n: number): string {
+  return String.fromCharCode(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
 }
 
-function lengthPrefixed(text: string): Buffer {
-  const bytes = Buffer.from(text, 'utf8');
-  return Buffer.concat([u32(bytes.length), bytes]);
+// Strings without code points above 0x7f are their own UTF-8 bytes read as latin1.
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/** `text` as its UTF-8 bytes (read as latin1), after their length. */
+function lengthPrefixed(text: string): string {
+  const bytes = NON_ASCII.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
+  return u32Chars(bytes.length) + bytes;
 }
 
-/** Decodes an identity key back into the name and labels (labels in key order). */
-export function decodeIdentity(key: string): { name: string; labels: Record<string, string> } {
+/**
+ * Decodes an identity key back into the name and labels (labels in key order); null when the
+ * bytes are not a well-formed identity (a damaged journal whose CRC happened to match).
+ */
+export function decodeIdentity(key: string): { name: string; labels: Record<string, string> } | null {
   const b = Buffer.from(key, 'latin1');
+  if (!identityValid(b, 0)) return null;
   let at = 0;
   const text = (): string => {
     const n = b.readUInt32LE(at);
@@ -129,36 +135,35 @@ export function decodeIdentity(key: string): { name: string; labels: Record<stri
   return { name, labels };
 }
 
-/** The bytes of one record: prefix and payload. */
-function frame(payload: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(RECORD_PREFIX + payload.length);
-  out.writeUInt32LE(payload.length, 0);
-  out.writeUInt32LE(crc32(payload), 4);
-  payload.copy(out, RECORD_PREFIX);
+/** Fills in the prefix of a record whose `n`-byte payload is already in `out` after it. */
+function frame(out: Buffer, n: number): Buffer {
+  out.writeUInt32LE(n, 0);
+  out.writeUInt32LE(crc32(out, RECORD_PREFIX, RECORD_PREFIX + n), 4);
   return out;
 }
 
 /** Encodes a register record. */
 export function encodeRegister(r: Omit<RegisterRecord, 'type'>): Buffer {
-  const identity = Buffer.from(r.key, 'latin1');
-  const p = Buffer.alloc(IDENTITY_AT + identity.length);
-  p.writeUInt8(REC_REGISTER, 0);
-  p.writeUInt8(r.flags, 1);
-  p.writeUInt16LE(r.schema, 2);
-  p.writeUInt32LE(r.column, 4);
-  p.writeDoubleLE(r.handle, 8);
-  p.writeDoubleLE(r.floor, 16);
-  identity.copy(p, IDENTITY_AT);
-  return frame(p);
+  const n = IDENTITY_AT + r.key.length;
+  const out = Buffer.allocUnsafe(RECORD_PREFIX + n);
+  const p = RECORD_PREFIX;
+  out.writeUInt8(REC_REGISTER, p);
+  out.writeUInt8(r.flags, p + 1);
+  out.writeUInt16LE(r.schema, p + 2);
+  out.writeUInt32LE(r.column, p + 4);
+  out.writeDoubleLE(r.handle, p + 8);
+  out.writeDoubleLE(r.floor, p + 16);
+  out.write(r.key, p + IDENTITY_AT, 'latin1');
+  return frame(out, n);
 }
 
 /** Encodes a retire record. */
 export function encodeRetire(handle: number, at: number): Buffer {
-  const p = Buffer.alloc(24);
-  p.writeUInt8(REC_RETIRE, 0);
-  p.writeDoubleLE(handle, 8);
-  p.writeDoubleLE(at, 16);
-  return frame(p);
+  const out = Buffer.alloc(RECORD_PREFIX + 24);
+  out.writeUInt8(REC_RETIRE, RECORD_PREFIX);
+  out.writeDoubleLE(handle, RECORD_PREFIX + 8);
+  out.writeDoubleLE(at, RECORD_PREFIX + 16);
+  return frame(out, 24);
 }
 
 /** Encodes a journal header. */
@@ -191,43 +196,47 @@ export function checkHeader(path: string, b: Buffer, schemasHash: bigint): numbe
   return floor;
 }
 
-/** Decodes the record whose payload is `p`, or null when it is not a record this version knows. */
-function decodeRecord(p: Buffer): JournalRecord | null {
-  const type = p[0];
-  if (type === REC_REGISTER && p.length >= IDENTITY_AT + 8) {
-    const r: RegisterRecord = {
+/** Decodes the record whose payload is bytes [p, end) of `b`, or null when it is not a record this version knows. */
+function decodeRecord(b: Buffer, p: number, end: number): JournalRecord | null {
+  const type = b[p];
+  if (type === REC_REGISTER && end - p >= IDENTITY_AT + 8) {
+    const handle = b.readDoubleLE(p + 8);
+    const floor = b.readDoubleLE(p + 16);
+    if (!Number.isSafeInteger(handle) || handle < 0 || !Number.isFinite(floor)) return null;
+    // The identity is checked when it is first decoded (decodeIdentity), not here: at open
+    // only the key is needed, and the CRC already vouches for the bytes.
+    return {
       type: REC_REGISTER,
-      flags: p.readUInt8(1),
-      schema: p.readUInt16LE(2),
-      column: p.readUInt32LE(4),
-      handle: p.readDoubleLE(8),
-      floor: p.readDoubleLE(16),
-      key: p.toString('latin1', IDENTITY_AT),
+      flags: b[p + 1]!,
+      schema: b.readUInt16LE(p + 2),
+      column: b.readUInt32LE(p + 4),
+      handle,
+      floor,
+      key: b.toString('latin1', p + IDENTITY_AT, end),
     };
-    return Number.isSafeInteger(r.handle) && r.handle >= 0 && Number.isFinite(r.floor) && identityValid(p)
-      ? r
-      : null;
   }
-  if (type === REC_RETIRE && p.length === 24) {
-    const r: RetireRecord = { type: REC_RETIRE, handle: p.readDoubleLE(8), at: p.readDoubleLE(16) };
-    return Number.isSafeInteger(r.handle) && r.handle >= 0 && Number.isFinite(r.at) ? r : null;
+  if (type === REC_RETIRE && end - p === 24) {
+    const handle = b.readDoubleLE(p + 8);
+    const at = b.readDoubleLE(p + 16);
+    return Number.isSafeInteger(handle) && handle >= 0 && Number.isFinite(at)
+      ? { type: REC_RETIRE, handle, at }
+      : null;
   }
   return null;
 }
 
-/** True when the identity of a register payload is well-formed (lengths inside the record). */
-function identityValid(p: Buffer): boolean {
-  let at = IDENTITY_AT;
+/** True when bytes [at, end of `b`) are a well-formed identity (every length inside). */
+function identityValid(b: Buffer, at: number): boolean {
   const skip = (): boolean => {
-    if (at + 4 > p.length) return false;
-    at += 4 + p.readUInt32LE(at);
-    return at <= p.length;
+    if (at + 4 > b.length) return false;
+    at += 4 + b.readUInt32LE(at);
+    return at <= b.length;
   };
-  if (!skip() || at + 4 > p.length) return false;
-  const count = p.readUInt32LE(at);
+  if (!skip() || at + 4 > b.length) return false;
+  const count = b.readUInt32LE(at);
   at += 4;
   for (let i = 0; i < count; i++) if (!skip() || !skip()) return false;
-  return at === p.length;
+  return at === b.length;
 }
 
 /** What {@link parseRecords} found in a stretch of journal bytes. */
@@ -248,9 +257,8 @@ export function parseRecords(buf: Buffer): ParsedRecords {
     const n = buf.readUInt32LE(at);
     const end = at + RECORD_PREFIX + n;
     if (n === 0 || end > buf.length) break;
-    const payload = buf.subarray(at + RECORD_PREFIX, end);
-    if (crc32(payload) !== buf.readUInt32LE(at + 4)) break;
-    const rec = decodeRecord(payload);
+    if (crc32(buf, at + RECORD_PREFIX, end) !== buf.readUInt32LE(at + 4)) break;
+    const rec = decodeRecord(buf, at + RECORD_PREFIX, end);
     if (rec === null) break;
     records.push(rec);
     at = end;

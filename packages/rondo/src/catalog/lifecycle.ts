@@ -22,20 +22,26 @@ export function agedOut(set: TierSet, t: number): boolean {
 
 /**
  * Tracks, per column of one schema, the newest tier-0 slot that held a point, by scanning the
- * slots written since the last look (each slot once per column): what `retireAfter` needs,
- * without any work in record().
+ * slots written since the last look (each slot about once per column): what `retireAfter` needs,
+ * without any work in record()'s fast path. The newest slot is looked at again next time (points
+ * may still arrive in it), and so are the slots the writer wrote late points to meanwhile.
  */
 export class IdleTracker {
   /** Column → newest tier-0 slot with a point (or the slot the series was registered or first looked at). */
   private readonly lastSeen: Float64Array;
-  /** Newest tier-0 slot scanned so far (0: none yet). */
+  /** Tier-0 slots up to this one were scanned (0: none yet). */
   private scannedTo = 0;
+  /**
+   * [0]: start (ms) of the lowest tier-0 slot written late since the last look, +Infinity for
+   * none; set by the writer's record() slow path, so late points are scanned too.
+   */
+  readonly lateFrom = Float64Array.of(Number.POSITIVE_INFINITY);
 
   constructor(private readonly set: TierSet) {
     this.lastSeen = new Float64Array(set.schema.maxSeries);
   }
 
-  /** A series registered into `column` now: idle from this moment on. */
+  /** A series registered into `column` now: idle from this moment on (from the first slot, while there is none). */
   registered(column: number): void {
     this.lastSeen[column] = this.set.rings[0]!.newest;
   }
@@ -45,12 +51,19 @@ export class IdleTracker {
     const ring = this.set.rings[0]!;
     const newest = ring.newest;
     if (newest === 0) return [];
-    const first = Math.max(this.scannedTo + 1, ring.oldest(newest));
-    // Columns never looked at since open count as seen at the oldest slot the ring holds:
-    // the ring cannot tell what happened before it.
-    for (const e of live) if (this.lastSeen[e.column] === 0) this.lastSeen[e.column] = ring.oldest(newest);
+    const oldest = ring.oldest(newest);
+    const late = Math.floor(this.lateFrom[0]! / ring.intervalMs);
+    this.lateFrom[0] = Number.POSITIVE_INFINITY;
+    const first = Math.max(Math.min(this.scannedTo + 1, late), oldest);
+    // Columns not seen yet (loaded at open, or registered before the schema had a slot) count as
+    // seen at the first slot the ring holds: the ring cannot tell what happened before it.
+    if (live.some((e) => this.lastSeen[e.column] === 0)) {
+      let start = oldest;
+      while (start < newest && !ring.holdsSlot(start)) start++;
+      for (const e of live) if (this.lastSeen[e.column] === 0) this.lastSeen[e.column] = start;
+    }
     if (first <= newest) this.scan(live, first, newest);
-    this.scannedTo = newest;
+    this.scannedTo = newest - 1;
     const limit = newest - retireAfter / ring.intervalMs;
     return live.filter((e) => this.lastSeen[e.column]! <= limit);
   }

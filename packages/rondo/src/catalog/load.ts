@@ -60,7 +60,11 @@ export function loadCatalog(src: CatalogSource): LoadedCatalog {
   const { log, read } = SeriesLog.open(path, hash, src.writable);
   try {
     catalog.nextHandle = read.handleFloor;
+    catalog.reserve(read.records.length);
     for (const r of read.records) catalog.apply(r);
+    // A retire record replayed here may still be in the page cache only (its writer was killed
+    // before any fsync): reusing its column must fsync the journal first, like for one retired now.
+    for (const e of catalog.entries()) if (!e.live) e.retireEnd = log.bytes;
     finish(catalog, src, src.writable);
   } catch (err) {
     log.close();
@@ -98,15 +102,19 @@ export function v1Records(
  * count, since the column may hold zeros that were never recorded.
  */
 function finish(catalog: Catalog, src: CatalogSource, repair: boolean): void {
+  let repaired = false;
   src.sets.forEach((set, s) => {
     const published = set.rings[0]!.slab.seriesCount;
     const used = catalog.highWater(s);
     if (used > published && repair) {
       for (let c = published; c < used; c++) set.clearColumn(c);
       for (const ring of set.rings) ring.slab.setSeriesCount(used);
+      repaired = true;
     }
     catalog.finishLoad(s, Math.max(published, used));
     // A reader reads a column only below the published count (see Store.query).
     set.columns = repair ? Math.max(published, used) : published;
   });
+  // Readers re-read the counts when the catalogue changes: tell those already open.
+  if (repaired) src.sets[0]!.rings[0]!.slab.bumpCatalogSeq();
 }

@@ -55,10 +55,10 @@ export class Registry {
     private readonly sets: readonly TierSet[],
   ) {
     this.idle = sets.map((set) => (set.schema.retireAfter === null ? null : new IdleTracker(set)));
-    for (const e of catalog.entries()) {
+    catalog.forEach((e) => {
       sets[e.schema]!.setCounter(e.column, e.counter);
       if (e.live) this.bind(e);
-    }
+    });
   }
 
   /** Checks and routes one series; ERR_RONDO_INVALID_LABEL / ERR_RONDO_NO_MATCHING_SCHEMA / ERR_RONDO_INVALID_ARGUMENT. */
@@ -161,7 +161,12 @@ export class Registry {
       if (cols.length < n) throw this.fullError(s, n);
       given.set(s, cols);
     }
-    return reqs.map((r) => given.get(r.schema)!.shift()!);
+    const next = new Map<number, number>();
+    return reqs.map((r) => {
+      const i = next.get(r.schema) ?? 0;
+      next.set(r.schema, i + 1);
+      return given.get(r.schema)![i]!;
+    });
   }
 
   private fullError(s: number, n: number): RondoError {
@@ -169,9 +174,15 @@ export class Registry {
     const retired = this.catalog.retiredHolders(s).length;
     const waiting =
       retired > 0 ? `; ${retired} retired series still hold columns until their data ages out` : '';
+    // registerMany may fail with some columns free: say how many, not that all are taken.
+    const free = this.catalog.allocate(s, schema.maxSeries, n).length;
+    const state =
+      free === 0
+        ? `is full: its ${schema.maxSeries} columns (maxSeries) are taken`
+        : `has no room for ${n} new series: ${free} of its ${schema.maxSeries} columns are free`;
     return new RondoError(
       'ERR_RONDO_MAX_SERIES',
-      `schema ${schema.name} is full: its ${schema.maxSeries} columns (maxSeries) are taken${n > 1 ? ` (${n} more needed)` : ''}${waiting}. ` +
+      `schema ${schema.name} ${state}${waiting}. ` +
         "Make room by retiring series (store.retire(handle), or the schema option retireAfter, e.g. '1h'), " +
         'or grow the schema with Store.migrate / `rondo migrate`',
     );
@@ -204,6 +215,14 @@ export class Registry {
     for (let s = 0; s < this.sets.length; s++) this.freeAgedOut(s);
     if (this.catalog.deadRecords > Math.max(COMPACT_MIN_DEAD, 2 * this.catalog.size)) this.compact();
     return retired;
+  }
+
+  /**
+   * Per schema: where record()'s slow path notes the lowest slot it wrote late (see
+   * IdleTracker.lateFrom), or null when the schema has no retireAfter.
+   */
+  lateFrom(): (Float64Array | null)[] {
+    return this.idle.map((t) => t?.lateFrom ?? null);
   }
 
   /** Frees the columns of schema `s`'s retired series whose data has left every tier. */
@@ -239,7 +258,8 @@ export class Registry {
     const set = this.sets[e.schema]!;
     set.setCounter(e.column, e.counter);
     const ring = set.rings[0]!;
-    e.col = ring.slab.values.subarray(e.column * ring.slots, (e.column + 1) * ring.slots);
+    e.values = ring.slab.values;
+    e.base = e.column * ring.slots;
     e.ring = ring;
     e.set = set;
   }

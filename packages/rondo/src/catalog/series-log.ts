@@ -1,8 +1,9 @@
 // The series journal as an open file: the writer appends (one write() per call, no fsync, like
 // record()'s page-cache durability) and cuts a torn tail; a reader reads what was added since it
 // last looked, and starts over when the writer replaced the file (compaction).
-import { closeSync, fstatSync, fsyncSync, openSync, statSync, writeSync } from 'node:fs';
-import { ioError } from '../errors.js';
+import { closeSync, fstatSync, fsyncSync, statSync, writeSync } from 'node:fs';
+import { corrupt, ioError } from '../errors.js';
+import { isMissing, openRegular } from '../regular-file.js';
 import {
   checkHeader,
   encodeHeader,
@@ -57,9 +58,10 @@ export class SeriesLog {
   static open(path: string, schemasHash: bigint, writable: boolean): { log: SeriesLog; read: LogRead } {
     let fd: number;
     try {
-      fd = openSync(path, writable ? 'r+' : 'r');
-    } catch (cause) {
-      throw ioError(path, 'open the series journal', cause);
+      fd = openRegular(path, writable ? 'r+' : 'r', 'the series journal');
+    } catch (err) {
+      if (isMissing(err)) throw corrupt(path, 'the series journal is missing');
+      throw err;
     }
     const log = new SeriesLog(path, fd, schemasHash, writable);
     try {
@@ -92,11 +94,7 @@ export class SeriesLog {
   readNew(): LogRead {
     if (this.replaced()) {
       closeSync(this.fd);
-      try {
-        this.fd = openSync(this.path, 'r');
-      } catch (cause) {
-        throw ioError(this.path, 'open the series journal', cause);
-      }
+      this.fd = openRegular(this.path, 'r', 'the series journal');
       return this.readAll();
     }
     // A record still being written reads as torn: stop before it and read it next time.
@@ -157,11 +155,7 @@ export class SeriesLog {
   rewrite(records: readonly Buffer[], handleFloor: number): void {
     SeriesLog.create(this.path, this.schemasHash, handleFloor, records);
     closeSync(this.fd);
-    try {
-      this.fd = openSync(this.path, 'r+');
-    } catch (cause) {
-      throw ioError(this.path, 'open the series journal', cause);
-    }
+    this.fd = openRegular(this.path, 'r+', 'the series journal');
     this.handleFloor = handleFloor;
     this.end = JOURNAL_HEADER_BYTES + records.reduce((n, r) => n + r.length, 0);
     this.synced = this.end;

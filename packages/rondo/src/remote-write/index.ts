@@ -3,11 +3,11 @@
  * See docs/export.md.
  */
 
+export { promLabels, sanitizeLabelName, sanitizeMetricName } from '../codec/labels.js';
+export { encodeWriteRequest, type PromLabel, type PromSeries } from '../codec/protobuf.js';
+export { snappyCompress } from '../codec/snappy.js';
 export { validateCursorName } from '../cursors.js';
-export { promLabels, sanitizeLabelName, sanitizeMetricName } from './labels.js';
-export { encodeWriteRequest, type PromLabel, type PromSeries } from './protobuf.js';
-export { type Pusher, type PushOptions, type PushStats, startPush } from './push.js';
-export { snappyCompress } from './snappy.js';
+export { Pusher, type PushOptions, type PushStats, startPush } from './push.js';
 export {
   type PushBatch,
   type PushCallOptions,

@@ -1,21 +1,19 @@
-// Edges of startPush and RemoteWriter: durations a timer cannot wait, options that are not
-// objects, a store closed under a running pusher, batches the receiver could never take, an
+// Edges of startPush (the Pusher) and RemoteWriter: durations a timer cannot wait, options that
+// are not objects, a store closed under a running pusher, a receiver that refuses every sample
+// (committed, or kept with onAllRefused: 'fail'), batches the receiver could never take, an
 // endless error body, and what the `pushed` and `nothing` events report.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { isRondoError } from '../errors.js';
-import { Store } from '../store.js';
-import { FakeReceiver } from '../test-fixtures/fake-receiver.js';
-import { scratchDirs } from '../test-fixtures/helpers.js';
-import { type PushOptions, startPush } from './push.js';
+import { assertCode, rejectsCode, scratchDirs, sleep, T0, throwsCode } from 'rondo-testkit';
+import { FakeReceiver } from 'rondo-testkit/fake-receiver';
+import { Store } from '../index.js';
+import { Pusher, type PushOptions, startPush } from './push.js';
 import { PushError, type PushEvent, RemoteWriter } from './writer.js';
 
-const T0 = 1_700_000_000_000;
 const FAST = { minBackoff: 1, maxBackoff: 10, timeout: 300 } as const;
 const scratch = scratchDirs('push-edges');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let rx: FakeReceiver;
 before(async () => {
@@ -45,17 +43,13 @@ describe('startPush options', () => {
         { stopTimeout: '30d' },
         { timeout: '30d' },
       ] as Partial<PushOptions>[]) {
-        assert.throws(
-          () => startPush(store, { url: rx.url, ...o }),
-          (e: unknown) => isRondoError(e, 'ERR_RONDO_CONFIG') && /longer than a timer/.test(e.message),
-          JSON.stringify(o),
-        );
+        throwsCode(() => startPush(store, { url: rx.url, ...o }), 'ERR_RONDO_CONFIG', /longer than a timer/);
       }
       for (const o of ['timeout', 'minBackoff', 'maxBackoff', 'maxRetryAfter'] as const) {
-        assert.throws(
+        throwsCode(
           () => new RemoteWriter({ url: rx.url, [o]: 2 ** 31 }),
-          (e: unknown) => isRondoError(e, 'ERR_RONDO_CONFIG'),
-          o,
+          'ERR_RONDO_CONFIG',
+          /longer than a timer/,
         );
       }
       // The longest a timer waits is still fine.
@@ -69,18 +63,20 @@ describe('startPush options', () => {
     const store = tempStore();
     try {
       for (const o of [null, undefined, 'http://x']) {
-        assert.throws(
-          () => startPush(store, o as unknown as PushOptions),
-          (e: unknown) => isRondoError(e, 'ERR_RONDO_INVALID_ARGUMENT'),
-        );
+        throwsCode(() => startPush(store, o as unknown as PushOptions), 'ERR_RONDO_INVALID_ARGUMENT');
       }
       for (const maxSamples of [0, 1.5, Number.NaN, -1]) {
-        assert.throws(
+        throwsCode(
           () => startPush(store, { url: rx.url, maxSamples }),
-          (e: unknown) => isRondoError(e, 'ERR_RONDO_INVALID_ARGUMENT') && /maxSamples/.test(e.message),
-          String(maxSamples),
+          'ERR_RONDO_INVALID_ARGUMENT',
+          /maxSamples/,
         );
       }
+      throwsCode(
+        () => startPush(store, { url: rx.url, onAllRefused: 'skip' as 'fail' }),
+        'ERR_RONDO_INVALID_ARGUMENT',
+        /onAllRefused must be 'commit' or 'fail', got "skip"/,
+      );
     } finally {
       store.close();
     }
@@ -89,11 +85,10 @@ describe('startPush options', () => {
   test('a tier no schema has names the tiers there are', () => {
     const store = tempStore();
     try {
-      assert.throws(
+      throwsCode(
         () => startPush(store, { url: rx.url, tier: 3 }),
-        (e: unknown) =>
-          isRondoError(e, 'ERR_RONDO_INVALID_TIER') &&
-          /has tier 3 \(its schemas have tiers 0\)$/.test(e.message),
+        'ERR_RONDO_INVALID_TIER',
+        /has tier 3 \(its schemas have tiers 0\)$/,
       );
     } finally {
       store.close();
@@ -114,9 +109,9 @@ describe('startPush behaviour', () => {
     const failures = events.filter((e) => e.type === 'error' || e.type === 'fatal');
     assert.equal(failures.length, 1, JSON.stringify(failures.map((e) => e.type)));
     assert.equal(failures[0]!.type, 'fatal');
-    assert.ok(isRondoError((failures[0] as { error: Error }).error, 'ERR_RONDO_CLOSED'));
+    assertCode((failures[0] as { error: Error }).error, 'ERR_RONDO_CLOSED');
     assert.equal(pusher.stats.errors, 1);
-    await assert.rejects(pusher.stop(), (e: unknown) => isRondoError(e, 'ERR_RONDO_CLOSED'));
+    await rejectsCode(pusher.stop(), 'ERR_RONDO_CLOSED');
   });
 
   test('pushed counts distinct series over the batches; a push that finds nothing says so', async () => {
@@ -151,6 +146,90 @@ describe('startPush behaviour', () => {
   });
 });
 
+describe('a receiver that refuses every sample', () => {
+  /** A store with 2 series × 5 points, and a receiver that answers 400 to everything. */
+  function refusingSetup(): Store {
+    reset();
+    const store = tempStore();
+    const hs = [store.register('a'), store.register('b')];
+    for (let i = 0; i < 5; i++) for (const h of hs) store.record(h, i, T0 + i * 1000);
+    rx.script = Array.from({ length: 100 }, () => ({ status: 400, body: 'out of bounds' }));
+    return store;
+  }
+
+  test("by default the refused batch is committed (dropped): 'pushed' with 0 samples", async () => {
+    const store = refusingSetup();
+    try {
+      const events: PushEvent[] = [];
+      const pusher = startPush(store, { url: rx.url, every: '1h', ...FAST, onEvent: (e) => events.push(e) });
+      assert.ok(pusher instanceof Pusher);
+      assert.equal(await pusher.pushNow(), 0);
+      assert.deepEqual(
+        events.filter((e) => e.type === 'pushed').map((e) => ({ ...e, durationMs: 0 })),
+        [{ type: 'pushed', samples: 0, series: 2, batches: 1, durationMs: 0, final: false }],
+      );
+      assert.equal(pusher.stats.dropped400, 8, 'the closed slots: the open one is left for stop()');
+      rx.script = [];
+      assert.equal(await pusher.pushNow(), 0, 'nothing is left: it was committed');
+      await pusher.stop();
+    } finally {
+      store.close();
+    }
+  });
+
+  test("with onAllRefused: 'fail' the batch stays uncommitted and the pusher stops (fatal)", async () => {
+    const store = refusingSetup();
+    try {
+      const events: PushEvent[] = [];
+      const pusher = startPush(store, {
+        url: rx.url,
+        every: '1h',
+        ...FAST,
+        onAllRefused: 'fail',
+        onEvent: (e) => events.push(e),
+      });
+      const err = await rejectsCode(
+        pusher.pushNow(),
+        'ERR_RONDO_PUSH',
+        /^the receiver refused all 8 samples of a batch \(HTTP 400: out of bounds\); nothing of it was committed$/,
+      );
+      assert.ok(err instanceof PushError && err.status === 400 && !err.retryable);
+      assert.deepEqual(
+        events
+          .filter((e) => e.type === 'fatal' || e.type === 'error' || e.type === 'pushed')
+          .map((e) => e.type),
+        ['fatal'],
+      );
+      await rejectsCode(pusher.stop(), 'ERR_RONDO_PUSH', /refused all \d+ samples/);
+      // The data is still there for a pusher whose receiver takes it.
+      rx.script = [];
+      const again = startPush(store, { url: rx.url, every: '1h', ...FAST, onAllRefused: 'fail' });
+      assert.equal(await again.pushNow(), 8);
+      await again.stop();
+    } finally {
+      store.close();
+    }
+  });
+
+  test("with onAllRefused: 'fail' a batch of which some samples went in is committed as usual", async () => {
+    reset();
+    const store = tempStore();
+    try {
+      const h = store.register('a');
+      for (let i = 0; i < 4; i++) store.record(h, i, T0 + i * 1000);
+      rx.rejectBefore = T0 + 2000;
+      const pusher = startPush(store, { url: rx.url, every: '1h', ...FAST, onAllRefused: 'fail' });
+      // The closed slots T0 … T0+2s: the first two are refused, the third is taken.
+      assert.equal(await pusher.pushNow(), 1);
+      assert.equal(pusher.stats.dropped400, 2);
+      await pusher.stop();
+    } finally {
+      rx.rejectBefore = Number.NEGATIVE_INFINITY;
+      store.close();
+    }
+  });
+});
+
 describe('RemoteWriter.push edges', () => {
   test('a timestamp that is not a whole number is a non-retryable PushError; nothing is sent', async () => {
     reset();
@@ -158,7 +237,7 @@ describe('RemoteWriter.push edges', () => {
     for (const t of [T0 + 0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
       await assert.rejects(
         w.push({ series: [{ name: 'm', labels: {}, timestamps: [T0, t], values: [1, 2] }] }),
-        (e: unknown) => e instanceof PushError && isRondoError(e, 'ERR_RONDO_PUSH') && !e.retryable,
+        (e: unknown) => e instanceof PushError && assertCode(e, 'ERR_RONDO_PUSH') && !e.retryable,
       );
     }
     await assert.rejects(

@@ -3,11 +3,10 @@
 // come from Debian (`apt-get install -y prometheus victoria-metrics`); without them the tests are
 // skipped with a notice (a failure under RONDO_REQUIRE_ALL=1, as in CI).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { freePort, hasCommand, needs, type ServerProcess, startServer } from 'rondo-testkit';
+import { freePort, hasCommand, needs, type ServerProcess, scratchDirs, startServer } from 'rondo-testkit';
 import { Store } from '../store.js';
 import { startPush } from './push.js';
 import { bisectBudget, RemoteWriter } from './writer.js';
@@ -19,7 +18,7 @@ interface Receiver {
 }
 
 async function startReceiver(kind: 'prometheus' | 'victoria-metrics'): Promise<Receiver> {
-  const dir = mkdtempSync(join(tmpdir(), `rondo-${kind}-`));
+  const dir = scratch();
   const port = await freePort();
   let args: string[];
   let ready: string;
@@ -43,14 +42,14 @@ async function startReceiver(kind: 'prometheus' | 'victoria-metrics'): Promise<R
 async function stopReceiver(r: Receiver | undefined): Promise<void> {
   if (!r) return;
   await r.server.stop();
-  rmSync(r.dir, { recursive: true, force: true });
 }
 
 const SEC = 1000;
+const scratch = scratchDirs('rx');
 
 /** A store with three series and 600 points each, ending at the current second. */
 function makeStore(): { store: Store; dir: string; want: Map<string, number> } {
-  const dir = mkdtempSync(join(tmpdir(), 'rondo-rx-'));
+  const dir = scratch();
   const store = Store.open(dir, {
     schemas: [{ name: 's', maxSeries: 8, tiers: [{ interval: SEC, retention: 3_600_000 }] }],
   });
@@ -101,7 +100,7 @@ describe('push into real receivers', receivers, () => {
   });
 
   test('Prometheus: every point reads back through query_range', async () => {
-    const { store, dir, want } = makeStore();
+    const { store, want } = makeStore();
     try {
       const pusher = startPush(store, {
         url: `${prom!.base}/api/v1/write`,
@@ -147,12 +146,11 @@ describe('push into real receivers', receivers, () => {
       assert.equal(raw.data.result[0]!.values.length, 600);
     } finally {
       store.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 
   test('Prometheus: a replayed uncommitted batch is dropped (400) without losing newer points', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rondo-rx-'));
+    const dir = scratch();
     const store = Store.open(dir, {
       schemas: [{ name: 's', maxSeries: 2, tiers: [{ interval: SEC, retention: 3_600_000 }] }],
     });
@@ -182,12 +180,11 @@ describe('push into real receivers', receivers, () => {
       );
     } finally {
       store.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 
   test('Prometheus: a backlog older than its head window is bisected away; the recent points arrive', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rondo-rx-'));
+    const dir = scratch();
     const store = Store.open(dir, {
       schemas: [{ name: 's', maxSeries: 4, tiers: [{ interval: 10 * SEC, retention: 3 * 3_600_000 }] }],
     });
@@ -238,12 +235,11 @@ describe('push into real receivers', receivers, () => {
       }
     } finally {
       store.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 
   test('VictoriaMetrics: every point reads back through /api/v1/export', async () => {
-    const { store, dir, want } = makeStore();
+    const { store, want } = makeStore();
     try {
       const pusher = startPush(store, { url: `${vm!.base}/api/v1/write`, every: '1h', maxSamples: 700 });
       await pusher.stop();
@@ -271,7 +267,6 @@ describe('push into real receivers', receivers, () => {
       for (const [k, v] of want) assert.deepEqual(got.get(k), [v], k);
     } finally {
       store.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -4,14 +4,12 @@
 // has arrived, never with two different values, and a pusher that neither keeps a process alive
 // nor blocks record().
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isRondoError } from '../errors.js';
+import { Child, rejectsCode, scratchDirs, sleep, T0, throwsCode, waitUntil } from 'rondo-testkit';
+import { FakeReceiver } from 'rondo-testkit/fake-receiver';
 import { Store } from '../store.js';
-import { FakeReceiver } from '../test-fixtures/fake-receiver.js';
 import { startPush } from './push.js';
 import {
   bisectBudget,
@@ -22,7 +20,7 @@ import {
   USER_AGENT,
 } from './writer.js';
 
-const T0 = 1_700_000_000_000;
+const scratch = scratchDirs('push');
 const FAST = { minBackoff: 1, maxBackoff: 10, timeout: 300 } as const;
 
 function batchOf(n: number, name = 'm', labels: Record<string, string> = {}) {
@@ -122,6 +120,8 @@ describe('RemoteWriter', () => {
     });
     assert.equal(rx.requests.length, 3);
     // A refused connection is retried too, then reported.
+    const once = new RemoteWriter({ url: 'http://127.0.0.1:1/api/v1/write', ...FAST, maxRetries: 0 });
+    await rejectsCode(once.push(batchOf(1)), 'ERR_RONDO_PUSH', /failed after 1 attempt: /);
     const dead = new RemoteWriter({ url: 'http://127.0.0.1:1/api/v1/write', ...FAST, maxRetries: 1 });
     await assert.rejects(
       dead.push(batchOf(1)),
@@ -218,47 +218,33 @@ describe('RemoteWriter', () => {
       reset();
       rx.script = [{ status, body: 'nope' }];
       const w = new RemoteWriter({ url: rx.url, ...FAST });
-      await assert.rejects(w.push(batchOf(1)), (err: unknown) => {
-        assert.ok(isRondoError(err, 'ERR_RONDO_PUSH'));
-        assert.equal((err as PushError).status, status);
-        assert.equal((err as PushError).retryable, false);
-        assert.match(err.message, new RegExp(`HTTP ${status}: nope`));
-        return true;
-      });
+      const err = await rejectsCode(w.push(batchOf(1)), 'ERR_RONDO_PUSH', new RegExp(`HTTP ${status}: nope`));
+      assert.ok(err instanceof PushError);
+      assert.equal(err.status, status);
+      assert.equal(err.retryable, false);
       assert.equal(rx.requests.length, 1);
     }
   });
 
   test('options are checked', () => {
-    assert.throws(
-      () => new RemoteWriter({ url: 'nope' }),
-      (e: unknown) => isRondoError(e, 'ERR_RONDO_CONFIG'),
-    );
-    assert.throws(
-      () => new RemoteWriter({ url: 'ftp://x/' }),
-      (e: unknown) => isRondoError(e, 'ERR_RONDO_CONFIG'),
-    );
-    assert.throws(
-      () => new RemoteWriter({ url: rx.url, maxRetries: -1 }),
-      (e: unknown) => isRondoError(e, 'ERR_RONDO_CONFIG'),
-    );
+    throwsCode(() => new RemoteWriter({ url: 'nope' }), 'ERR_RONDO_CONFIG', /is not a URL/);
+    throwsCode(() => new RemoteWriter({ url: 'ftp://x/' }), 'ERR_RONDO_CONFIG', /must be http\(s\)/);
+    throwsCode(() => new RemoteWriter({ url: rx.url, maxRetries: -1 }), 'ERR_RONDO_CONFIG', /maxRetries/);
   });
 });
 
 function tempStore(): { store: Store; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'rondo-push-'));
+  const dir = scratch();
   const store = Store.open(dir, {
     schemas: [{ name: 's', maxSeries: 8, tiers: [{ interval: 1000, retention: 3_600_000 }] }],
   });
   return { store, dir };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('startPush', () => {
   test('through a flapping receiver every point arrives, none with two different values', async () => {
     reset();
-    const { store, dir } = tempStore();
+    const { store } = tempStore();
     try {
       const hs = [store.register('a.b', { k: '1' }), store.register('a.b', { k: '2' }), store.register('c')];
       const events: PushEvent[] = [];
@@ -317,13 +303,12 @@ describe('startPush', () => {
       assert.equal(pushed.at(-1)?.type === 'pushed' && pushed.at(-1)!.type === 'pushed', true);
     } finally {
       store.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 
   test('a 400 drops only the refused samples; they are committed (not resent); counters say so', async () => {
     reset();
-    const { store, dir } = tempStore();
+    const { store } = tempStore();
     try {
       const h = store.register('x');
       for (let i = 0; i < 5; i++) store.record(h, i, T0 + i * 1000);
@@ -340,13 +325,12 @@ describe('startPush', () => {
       assert.equal(pusher.stats.dropped400, 2);
     } finally {
       store.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 
   test('a 401 stops the pusher; the data stays and a fixed pusher delivers it', async () => {
     reset();
-    const { store, dir } = tempStore();
+    const { store } = tempStore();
     try {
       const h = store.register('x');
       for (let i = 0; i < 5; i++) store.record(h, i, T0 + i * 1000);
@@ -370,7 +354,6 @@ describe('startPush', () => {
       );
     } finally {
       store.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
@@ -379,7 +362,7 @@ describe('startPush stop() and the event loop', () => {
   for (const mode of ['503', 'stall'] as const) {
     test(`stop() with the receiver ${mode === '503' ? 'answering 503' : 'stalling'} returns within stopTimeout; nothing is committed`, async () => {
       reset();
-      const { store, dir } = tempStore();
+      const { store } = tempStore();
       try {
         const h = store.register('x');
         for (let i = 0; i < 5; i++) store.record(h, i, T0 + i * 1000);
@@ -395,15 +378,9 @@ describe('startPush stop() and the event loop', () => {
           onEvent: (e) => events.push(e),
         });
         // A periodic push is under way: waiting for Retry-After, or for an answer.
-        const deadline = Date.now() + 5000;
-        while (rx.requests.length === 0 && Date.now() < deadline) await sleep(5);
-        assert.ok(rx.requests.length > 0);
+        await waitUntil('a periodic push', () => rx.requests.length > 0, 5000);
         const started = Date.now();
-        await assert.rejects(pusher.stop(), (err: unknown) => {
-          assert.ok(isRondoError(err, 'ERR_RONDO_PUSH'));
-          assert.match(err.message, /stopTimeout/);
-          return true;
-        });
+        await rejectsCode(pusher.stop(), 'ERR_RONDO_PUSH', /stopTimeout/);
         const took = Date.now() - started;
         assert.ok(took < 1500, `stop() took ${took} ms`);
         // The cancelled periodic push is not reported as a failure; the final one is.
@@ -415,28 +392,28 @@ describe('startPush stop() and the event loop', () => {
         assert.equal(batch.replay, true);
       } finally {
         store.close();
-        rmSync(dir, { recursive: true, force: true });
       }
     });
   }
 
   test('record() keeps working while a push is in flight; every value arrives', async () => {
     reset();
-    const { store, dir } = tempStore();
+    const { store } = tempStore();
     try {
       const h = store.register('x');
       for (let i = 0; i < 5; i++) store.record(h, i, T0 + i * 1000);
-      rx.script = [{ delayMs: 300 }];
+      let release = (): void => {};
+      rx.script = [{ until: new Promise<void>((r) => (release = r)) }];
       const pusher = startPush(store, { url: rx.url, every: '1h', ...FAST, timeout: '5s' });
       const push = pusher.pushNow();
+      await waitUntil('the first request', () => rx.requests.length === 1, 10_000);
       for (let i = 5; i < 40; i++) {
         // Between the awaits of the push under way: the request is with the receiver.
         await sleep(5);
-        const before = performance.now();
         store.record(h, i, T0 + i * 1000);
-        assert.ok(performance.now() - before < 50);
       }
       assert.equal(rx.accepted.length, 0, 'the first request is still in flight');
+      release();
       // The first batch (0-3) was in flight; the same push then drained what was recorded meanwhile.
       assert.equal(rx.requests[0]!.samples.length, 4);
       assert.equal(await push, 39);
@@ -447,18 +424,16 @@ describe('startPush stop() and the event loop', () => {
       );
     } finally {
       store.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 
   test('a pusher does not keep the process alive', async () => {
     reset();
-    const dir = mkdtempSync(join(tmpdir(), 'rondo-push-exit-'));
-    try {
-      const script = join(dir, 'child.mjs');
-      writeFileSync(
-        script,
-        `import { Store } from ${JSON.stringify(new URL('../index.js', import.meta.url).href)};
+    const dir = scratch();
+    const script = join(dir, 'child.mjs');
+    writeFileSync(
+      script,
+      `import { Store } from ${JSON.stringify(new URL('../index.js', import.meta.url).href)};
 import { startPush } from ${JSON.stringify(new URL('./push.js', import.meta.url).href)};
 const store = Store.open(${JSON.stringify(join(dir, 'store'))}, {
   schemas: [{ name: 's', maxSeries: 4, tiers: [{ interval: 1000, retention: 3600000 }] }],
@@ -470,28 +445,18 @@ startPush(store, { url: ${JSON.stringify(rx.url)}, every: 20 });
 await new Promise((r) => setTimeout(r, 150));
 console.log('returned');
 `,
-      );
-      const started = Date.now();
-      const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout!.on('data', (d) => (out += d));
-      child.stderr!.on('data', (d) => (out += d));
-      const code = await new Promise<number | null>((res) => {
-        const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        child.on('exit', (c) => {
-          clearTimeout(kill);
-          res(c);
-        });
-      });
-      assert.equal(code, 0, out);
-      assert.match(out, /returned/);
-      assert.ok(Date.now() - started < 5000, `exited after ${Date.now() - started} ms`);
-      assert.deepEqual(
-        rx.accepted.map((s) => s.v),
-        [0, 1, 2, 3],
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    );
+    const started = Date.now();
+    const child = new Child(script);
+    const kill = setTimeout(() => child.proc.kill('SIGKILL'), 10_000);
+    const { code } = await child.exited;
+    clearTimeout(kill);
+    assert.equal(code, 0, child.stderr);
+    assert.match(child.stdout, /returned/);
+    assert.ok(Date.now() - started < 5000, `exited after ${Date.now() - started} ms`);
+    assert.deepEqual(
+      rx.accepted.map((s) => s.v),
+      [0, 1, 2, 3],
+    );
   });
 });

@@ -1,8 +1,8 @@
+import { promLabels, sanitizeLabelName } from '../codec/labels.js';
+import { encodeWriteRequest, type PromLabel, type PromSeries } from '../codec/protobuf.js';
+import { snappyCompress } from '../codec/snappy.js';
 import { type Duration, parseTimerDuration } from '../duration.js';
 import { RondoError } from '../errors.js';
-import { promLabels, sanitizeLabelName } from './labels.js';
-import { encodeWriteRequest, type PromLabel, type PromSeries } from './protobuf.js';
-import { snappyCompress } from './snappy.js';
 
 /** The User-Agent sent with every request. */
 export const USER_AGENT = 'rondo-remote-write/0.1.0';
@@ -445,7 +445,7 @@ export class RemoteWriter {
       }
       if (attempt >= this.maxRetries) {
         throw new PushError(
-          `remote write to ${this.url} failed after ${attempt + 1} attempts: ${status === null ? res.message : `HTTP ${status}${res.message ? `: ${res.message}` : ''}`}`,
+          `remote write to ${this.url} failed after ${attempt + 1} attempt${attempt === 0 ? '' : 's'}: ${status === null ? res.message : `HTTP ${status}${res.message ? `: ${res.message}` : ''}`}`,
           status,
           true,
         );

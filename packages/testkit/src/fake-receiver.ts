@@ -1,5 +1,5 @@
-// Test helper, not part of the published package (it needs the devDependencies protobufjs and
-// snappyjs): a loopback remote-write receiver that decodes requests with independent decoders and
+// rondo-testkit/fake-receiver (a subpath, so tests that do not need it never load protobufjs):
+// a loopback remote-write receiver that decodes requests with independent decoders and
 // answers from a script, or like Prometheus refuses a whole request holding a sample too old.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createRequire } from 'node:module';
@@ -25,7 +25,8 @@ export type Reply =
   | { status: number; body?: string; headers?: Record<string, string> }
   | 'stall'
   | 'accept-hang'
-  | { delayMs: number };
+  | { delayMs: number }
+  | { until: Promise<unknown> };
 
 /** A decoded sample: `series` is the labels as `a="x",b="y"`. */
 export interface ReceivedSample {
@@ -72,7 +73,7 @@ export class FakeReceiver {
 
   /** Starts listening on a free loopback port. */
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
+    const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -84,7 +85,7 @@ export class FakeReceiver {
         if (reply === 'ok' && body.length > this.maxBytes) reply = { status: 413, body: 'too large' };
         if (reply === 'ok' && samples.some((s) => s.t < this.rejectBefore))
           reply = { status: 400, body: 'out of bounds' };
-        const answer = (r: Exclude<Reply, 'stall' | 'accept-hang' | { delayMs: number }>) => {
+        const answer = (r: 'ok' | { status: number; body?: string; headers?: Record<string, string> }) => {
           const status = r === 'ok' ? 204 : r.status;
           entry.status = status;
           if (status >= 200 && status < 300) this.accepted.push(...samples);
@@ -106,11 +107,17 @@ export class FakeReceiver {
           setTimeout(() => answer('ok'), reply.delayMs);
           return;
         }
+        if (typeof reply === 'object' && 'until' in reply) {
+          // Held until the test releases it: no timing to race on a loaded machine.
+          void reply.until.then(() => answer('ok'));
+          return;
+        }
         answer(reply);
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    const { port } = this.server.address() as AddressInfo;
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
     this.url = `http://127.0.0.1:${port}/api/v1/write`;
     return this;
   }
