@@ -8,6 +8,7 @@ import { VmmError } from './errors.js';
 const commands: Record<string, () => Promise<Command>> = {
   // Each command lives in src/commands/<name>.ts and exports `command`; loaded only when used.
   run: async () => (await import('./commands/run.js')).command,
+  compare: async () => (await import('./commands/compare.js')).command,
   'build-guest': async () => (await import('./commands/build-guest.js')).command,
 };
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Store } from 'rondo';
-import { Child, scratchDirs, sleep } from 'rondo-testkit';
+import { Child, freePort, hasCommand, scratchDirs, sleep, startServer } from 'rondo-testkit';
 import { PHASE_CODES } from './guest/plan.js';
 import type { RunSummary, VmSummary } from './manager.js';
 import { findSeries, seriesPerVm } from './metrics.js';
@@ -213,26 +213,79 @@ test("a kernel QEMU cannot boot fails at once with QEMU's own words", needsVms()
 });
 
 test(
-  'SIGINT stops the VMs and exits 130; SIGKILL of the manager takes its QEMU along',
+  'while it runs, --serve exposes the VM and --remote-write pushes it; SIGINT stops the VMs and exits 130',
   needsVms(),
-  async () => {
-    const args = ['run', '--guest', guestDir, '--accel', 'tcg', '--forever', '--lifetime', '30s'];
-    const a = new Child(BIN, [...args, '--store', join(scratch(), 'a')]);
-    const pidA = Number(/pid (\d+)/.exec(await a.waitFor('vm-1 started', 30_000))![1]);
-    assert.ok(processExists(pidA));
-    a.proc.kill('SIGINT');
-    const exitA = await a.exited;
-    assert.equal(exitA.code, 130, a.stderr);
-    assert.equal(processExists(pidA), false, 'QEMU stopped before the manager exited');
-    assert.match(a.lines.join('\n'), /vm-1 failed after .*ERR_VMM_INTERRUPTED/);
-
-    // Its run directory (sockets, disk) cannot be removed by a killed manager: keep it in scratch.
-    const b = new Child(BIN, [...args, '--store', join(scratch(), 'b')], {
-      env: { ...process.env, TMPDIR: scratch() },
-    });
-    const pidB = Number(/pid (\d+)/.exec(await b.waitFor('vm-1 started', 30_000))![1]);
-    await b.kill('SIGKILL');
-    for (let i = 0; i < 100 && processExists(pidB); i++) await sleep(50);
-    assert.equal(processExists(pidB), false, 'QEMU died with its manager (parent-death signal)');
+  async (t) => {
+    const receiver = hasCommand('prometheus') ? await startPrometheusReceiver(scratch()) : null;
+    if (receiver === null) t.diagnostic('prometheus is not installed: --remote-write is not checked');
+    try {
+      const push = receiver ? ['--remote-write', `${receiver.url}api/v1/write`, '--push-every', '1s'] : [];
+      const args = [
+        'run',
+        '--guest',
+        guestDir,
+        '--accel',
+        'tcg',
+        '--forever',
+        '--lifetime',
+        '30s',
+        '--serve',
+        '127.0.0.1:0',
+      ];
+      const a = new Child(BIN, [...args, ...push, '--store', join(scratch(), 'a'), '--label', 'site=test']);
+      const url = /serving (\S+)/.exec(await a.waitFor('serving', 30_000))![1]!;
+      const pidA = Number(/pid (\d+)/.exec(await a.waitFor('vm-1 started', 30_000))![1]);
+      await a.waitFor('vm-1 booted', 120_000);
+      await sleep(2500);
+      const metrics = await (await fetch(`${url}metrics`)).text();
+      assert.match(metrics, /^vm_cpu_seconds_total\{site="test",vm="vm-1"\} [\d.e+]+$/m);
+      assert.match(metrics, /^vm_guest_cpu_seconds_total\{mode="user",site="test",vm="vm-1"\} [\d.e+]+$/m);
+      assert.match(metrics, /^vmm_vms_running\{site="test"\} 1$/m);
+      a.proc.kill('SIGINT');
+      const exitA = await a.exited;
+      assert.equal(exitA.code, 130, a.stderr);
+      assert.equal(processExists(pidA), false, 'QEMU stopped before the manager exited');
+      assert.match(a.lines.join('\n'), /vm-1 failed after .*ERR_VMM_INTERRUPTED/);
+      if (receiver) {
+        const q = 'count_over_time(vm_cpu_seconds_total{vm="vm-1",site="test"}[10m])';
+        const body = (await (
+          await fetch(`${receiver.url}api/v1/query?query=${encodeURIComponent(q)}`)
+        ).json()) as {
+          data: { result: { value: [number, string] }[] };
+        };
+        assert.ok(Number(body.data.result[0]?.value[1] ?? 0) >= 3, `pushed: ${JSON.stringify(body)}`);
+      }
+    } finally {
+      await receiver?.stop();
+    }
   },
 );
+
+test('SIGKILL of the manager takes its QEMU along', needsVms(), async () => {
+  const args = ['run', '--guest', guestDir, '--accel', 'tcg', '--forever', '--lifetime', '30s'];
+  // Its run directory (sockets, disk) cannot be removed by a killed manager: keep it in scratch.
+  const b = new Child(BIN, [...args, '--store', join(scratch(), 'b')], {
+    env: { ...process.env, TMPDIR: scratch() },
+  });
+  const pidB = Number(/pid (\d+)/.exec(await b.waitFor('vm-1 started', 30_000))![1]);
+  await b.kill('SIGKILL');
+  for (let i = 0; i < 100 && processExists(pidB); i++) await sleep(50);
+  assert.equal(processExists(pidB), false, 'QEMU died with its manager (parent-death signal)');
+});
+
+/** A Prometheus with its remote-write receiver on, on a free loopback port. */
+async function startPrometheusReceiver(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1h\n');
+  const server = await startServer(
+    'prometheus',
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-remote-write-receiver',
+    ],
+    `http://127.0.0.1:${port}/-/ready`,
+  );
+  return { url: `http://127.0.0.1:${port}/`, stop: () => server.stop() };
+}

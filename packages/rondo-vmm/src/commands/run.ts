@@ -1,6 +1,7 @@
 /** `rondo-vmm run`: boots microVMs and records every second of each in the embedded store. */
 import { constants } from 'node:os';
-import { formatDuration } from 'rondo';
+import { formatDuration, isRondoError } from 'rondo';
+import { checkServeOptions, serve } from 'rondo/server';
 import {
   type Command,
   durationOption,
@@ -40,6 +41,7 @@ Options:
                        (default 16; fixed when the store is created, ~0.9 MB per VM per hour)
   --retention D        how long the store keeps every second (default 1h; fixed at creation)
   --serve HOST:PORT    serve the dashboard, API and /metrics (rondo serve) while running
+  --token TOKEN        bearer token --serve requires (needed for a non-loopback address)
   --remote-write URL   push the store to a Prometheus remote-write endpoint
   --push-every D       how often to push (default 10s)
   --label K=V          add a label to every series (repeatable)
@@ -81,6 +83,7 @@ const OPTIONS = {
   capacity: { type: 'string' },
   retention: { type: 'string' },
   serve: { type: 'string' },
+  token: { type: 'string' },
   'remote-write': { type: 'string' },
   'push-every': { type: 'string' },
   label: { type: 'string', multiple: true },
@@ -107,7 +110,9 @@ function oneOf<T extends string>(
 }
 
 /** The run options from the command line (without signal and log). */
-export function runOptions(v: Values): RunOptions & { json: boolean; serve: string | undefined } {
+export function runOptions(
+  v: Values,
+): RunOptions & { json: boolean; serve: string | undefined; token: string | undefined } {
   const s = (k: string): string | undefined => v[k] as string | undefined;
   const vms = intOption('run', 'vms', s('vms') ?? '1', 1, 1000);
   const lifetimeMs = durationOption('run', 'lifetime', s('lifetime') ?? '10s');
@@ -133,6 +138,7 @@ export function runOptions(v: Values): RunOptions & { json: boolean; serve: stri
     kernelArgs: (v['kernel-arg'] as string[] | undefined) ?? [],
     json: v['json'] === true,
     serve: s('serve'),
+    token: s('token'),
   };
 }
 
@@ -194,8 +200,13 @@ export function abortOnSignals(): {
 
 async function run(args: string[]): Promise<number> {
   const o = runOptions(parseOptions('run', args, OPTIONS));
-  if (o.serve !== undefined)
-    throw usage('run', '--serve needs rondo serve, which this build does not have yet');
+  if (o.serve !== undefined) {
+    try {
+      checkServeOptions({ listen: o.serve, token: o.token });
+    } catch (err) {
+      throw isRondoError(err) ? usage('run', `--serve: ${err.message}`) : err;
+    }
+  } else if (o.token !== undefined) throw usage('run', '--token goes with --serve');
   const out = (line: string): void => {
     (o.json ? process.stderr : process.stdout).write(`${line}\n`);
   };
@@ -206,10 +217,13 @@ async function run(args: string[]): Promise<number> {
       ...o,
       signal: signals.signal,
       log: out,
-      onStore: (store) => {
+      onStore: async (store) => {
         const info = store.info();
         out(`store ${store.dir}: room for ${o.capacity} VMs, ${formatBytes(info.totalBytes)}`);
-        return undefined;
+        if (o.serve === undefined) return undefined;
+        const server = await serve(store, { listen: o.serve, token: o.token });
+        out(`serving ${server.url} (dashboard, Prometheus API, /metrics)`);
+        return () => server.close();
       },
     });
     if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
