@@ -59,7 +59,7 @@ test('bad options are usage errors (exit 2) that say what is wrong', () => {
     ],
     [['run', '--retention', 'forever'], /--retention: cannot parse duration "forever"/],
     [['run', '--nope'], /Unknown option '--nope'/],
-    [['dance'], /unknown command "dance" \(commands: run, build-guest/],
+    [['dance'], /unknown command "dance" \(commands: run, compare, build-guest/],
   ];
   for (const [args, message] of cases) {
     const r = vmm(args, { ...process.env, PATH: process.env['PATH'] ?? '' });
@@ -72,8 +72,8 @@ test('bad options are usage errors (exit 2) that say what is wrong', () => {
 test("--help prints each command's help and exits 0; no command is a usage error", () => {
   const top = vmm(['--help']);
   assert.equal(top.code, 0);
-  assert.match(top.out, /Commands:\n {2}run .*\n {2}build-guest /);
-  for (const cmd of ['run', 'build-guest']) {
+  assert.match(top.out, /Commands:\n {2}run .*\n {2}compare .*\n {2}build-guest /);
+  for (const cmd of ['run', 'compare', 'build-guest']) {
     const r = vmm([cmd, '--help']);
     assert.equal(r.code, 0);
     assert.match(r.out, new RegExp(`^Usage: rondo-vmm ${cmd}`));
