@@ -9,9 +9,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type SeriesHandle, Store } from 'rondo';
+import { Store } from 'rondo';
 import { type RondoServer, serve } from 'rondo/server';
 import { type Cleanup, type RunOptions, type RunSummary, runVms, type VmSummary } from './manager.js';
+import { findSeries } from './metrics.js';
 import { jobName, type Prometheus, rawSamples, startPrometheus, waitForScrapes } from './prometheus.js';
 import {
   compareSchedule,
@@ -83,11 +84,10 @@ function embeddedTimes(storeDir: string, vms: readonly VmSummary[]): Map<string,
   try {
     const out = new Map<string, number[]>();
     for (const vm of vms) {
-      const h = store.lookup(COUNTED_SERIES, { vm: vm.id });
+      // The VM's series were retired when it ended: look among all series, not only live ones.
+      const h = findSeries(store, COUNTED_SERIES, { vm: vm.id });
       const r =
-        h === undefined
-          ? null
-          : store.query(h as SeriesHandle, { start: vm.startedAt - 1000, end: vm.exitedAt + 1000 });
+        h === undefined ? null : store.query(h, { start: vm.startedAt - 1000, end: vm.exitedAt + 1000 });
       out.set(vm.id, r === null ? [] : [...r.timestamps]);
     }
     return out;
