@@ -104,8 +104,11 @@ export function compareOptions(v: Values): Omit<CompareOptions, 'store'> & { jso
 function report(r: CompareResult, seed: number): string {
   const vms = r.run.vms.length;
   const failed = r.run.failed > 0 ? `, ${r.run.failed} failed (left out when they never booted)` : '';
+  const missed = r.run.manager.missedSeconds;
+  const held =
+    missed > 0 ? `; the manager was held up past ${missed} s, which have no point in the store` : '';
   return [
-    `${vms} VMs under ${r.run.accel.accel}, seed ${seed}, counted on vm_cpu_seconds_total${failed}:`,
+    `${vms} VMs under ${r.run.accel.accel}, seed ${seed}, counted on vm_cpu_seconds_total${failed}${held}:`,
     '',
     r.table,
   ].join('\n');
