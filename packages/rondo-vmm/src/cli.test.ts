@@ -4,8 +4,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Store } from 'rondo';
 import { scratchDirs } from 'rondo-testkit';
 import { runOptions } from './commands/run.js';
+import { vmmSchema } from './metrics.js';
+import { fakeGuest } from './test-fixtures/vm.js';
 
 const BIN = fileURLToPath(new URL('../bin/rondo-vmm.js', import.meta.url));
 const scratch = scratchDirs('vmm-cli');
@@ -99,6 +102,29 @@ test('no guest built: the error says how to build it, and no store is created', 
   assert.equal(r.code, 1);
   assert.match(r.err, /ERR_VMM_NO_GUEST: no guest in .*guest .*run `rondo-vmm build-guest --out /);
   assert.equal(existsSync(join(dir, 's')), false);
+});
+
+test('a store made with another capacity is refused with what to do', () => {
+  const dir = scratch();
+  Store.open(join(dir, 's'), { schemas: [vmmSchema(4)] }).close();
+  // A guest that passes loadGuest's checks and a fake QEMU: the store is opened before any VM.
+  const guest = fakeGuest(join(dir, 'guest'));
+  const r = vmm([
+    'run',
+    '--store',
+    join(dir, 's'),
+    '--guest',
+    guest,
+    '--qemu',
+    '/bin/true',
+    '--accel',
+    'tcg',
+  ]);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.err,
+    /ERR_RONDO_SCHEMA_MISMATCH: .*maxSeries 136 → 520.* — the store was created with another --capacity or --retention/,
+  );
 });
 
 test('build-guest with a kernel that does not exist fails clearly', () => {

@@ -80,6 +80,8 @@ export function labelOptions(cmd: string, texts: readonly string[]): Labels {
 
 /** The one-line message of any error. */
 export function formatError(err: unknown): string {
+  if (isRondoError(err, 'ERR_RONDO_SCHEMA_MISMATCH'))
+    return `rondo-vmm: ${err.code}: ${err.message} — the store was created with another --capacity or --retention: give those again, or use another --store`;
   if (isVmmError(err) || isRondoError(err)) return `rondo-vmm: ${err.code}: ${err.message}`;
   const e = err as NodeJS.ErrnoException;
   if (e instanceof Error && typeof e.code === 'string') return `rondo-vmm: ${e.code}: ${e.message}`;

@@ -1,13 +1,12 @@
 /** `rondo-vmm compare` with short lifetimes and short scrape intervals, real VMs and a real Prometheus. */
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Child, needsCommand, scratchDirs } from 'rondo-testkit';
 import type { CompareResult } from './compare.js';
-import { PROTOCOL_VERSION } from './guest/protocol.js';
-import { needsVms, testGuest, VMS_AVAILABLE } from './test-fixtures/vm.js';
+import { fakeGuest, needsVms, testGuest, VMS_AVAILABLE } from './test-fixtures/vm.js';
 
 const BIN = fileURLToPath(new URL('../bin/rondo-vmm.js', import.meta.url));
 const scratch = scratchDirs('vmm-compare');
@@ -83,14 +82,7 @@ test('compare: the embedded store holds every second, a 4 s scrape a fraction, a
 test('compare without Prometheus installed fails clearly before any VM starts', async () => {
   const dir = scratch();
   // A guest that only has to pass loadGuest's checks: no VM is started before Prometheus runs.
-  const guest = join(dir, 'guest');
-  mkdirSync(guest);
-  writeFileSync(
-    join(guest, 'guest.json'),
-    JSON.stringify({ format: 1, protocol: PROTOCOL_VERSION, kernel: 'vmlinux' }),
-  );
-  writeFileSync(join(guest, 'vmlinux'), '');
-  writeFileSync(join(guest, 'initramfs.cpio.gz'), '');
+  const guest = fakeGuest(join(dir, 'guest'));
   const child = new Child(BIN, [
     ...['compare', '--guest', guest, '--prometheus', '/nonexistent/prometheus', '--qemu', '/bin/true'],
     ...['--accel', 'tcg', '--lifetimes', '2s', '--each', '1', '--store', join(dir, 'store')],

@@ -1,9 +1,11 @@
 /** What the tests that boot real VMs share: whether they can run here, and a guest built for them. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { hasCommand, needs } from 'rondo-testkit';
 import { buildGuest, type Guest } from '../guest/build.js';
 import { isStaticElf } from '../guest/elf.js';
 import { findKernel } from '../guest/kernel.js';
+import { PROTOCOL_VERSION } from '../guest/protocol.js';
 
 /** The Debian packages the VM tests need. */
 export const VM_INSTALL = 'apt-get install -y qemu-system-x86 linux-image-amd64 busybox-static cpio';
@@ -42,4 +44,19 @@ export function processExists(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A guest directory that passes loadGuest's checks but cannot boot: for tests of what happens
+ * before any VM starts (with `--qemu /bin/true`, nothing real runs). Returns the directory.
+ */
+export function fakeGuest(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'guest.json'),
+    JSON.stringify({ format: 1, protocol: PROTOCOL_VERSION, kernel: 'vmlinux' }),
+  );
+  writeFileSync(join(dir, 'vmlinux'), '');
+  writeFileSync(join(dir, 'initramfs.cpio.gz'), '');
+  return dir;
 }
