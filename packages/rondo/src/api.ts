@@ -19,6 +19,12 @@ export interface StoreOptions {
    * store to them (see Store.migrate) instead of failing with ERR_RONDO_SCHEMA_MISMATCH.
    */
   migrate?: boolean;
+  /**
+   * How far ahead of the clock (Date.now()) a point may be, e.g. '5m' (the default): a point
+   * further ahead would empty every ring of its schema, so record() refuses it with
+   * ERR_RONDO_INVALID_TIMESTAMP and changes nothing. Infinity for replay and simulation.
+   */
+  maxFutureSkew?: Duration;
 }
 
 /** Options of {@link Store.query}. */

@@ -466,7 +466,10 @@ describe('a writer that never calls consolidate()', () => {
       { interval: 1000, slots: 60, fn: 'avg', xff: 0 },
       { interval: 10_000, slots: 60, fn: 'avg', xff: 0 },
     ];
-    const store = Store.open(dir, { schemas: [schemaOf('j', tiers, 1)] });
+    const store = Store.open(dir, {
+      schemas: [schemaOf('j', tiers, 1)],
+      maxFutureSkew: Number.POSITIVE_INFINITY,
+    });
     const h = store.register('m');
     store.record(h, 1, 10_000);
     store.consolidate();

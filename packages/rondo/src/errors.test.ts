@@ -7,6 +7,7 @@ import { isRondoError, RondoError } from './errors.js';
 import { Store, writerActive } from './index.js';
 import type { SchemaConfig } from './schema.js';
 import { Child, oneTier, refusesConfig, scratchDirs, T0, throwsCode } from './test-fixtures/helpers.js';
+import { MAX_TIMESTAMP_MS } from './timestamp.js';
 
 const dir = scratchDirs('errors');
 function fresh(schemas: SchemaConfig[] = [oneTier('s', 1000, 10)]): Store {
@@ -239,6 +240,62 @@ test('ERR_RONDO_INVALID_VALUE: strings and infinities; NaN means no value', () =
   assert.ok(Object.is(r.values[0], -0));
   assert.equal(r.values[1], Number.MAX_VALUE);
   store.close();
+});
+
+describe('maxFutureSkew: a point far ahead of the clock is refused without touching the rings', () => {
+  test('the default (5 minutes), a larger one, Infinity, and bad values', () => {
+    const d = dir();
+    const store = Store.open(d, { schemas: [oneTier('s', 1000, 600)] });
+    const h = store.register('m');
+    const now = Date.now();
+    store.record(h, 1, now);
+    const end = store.newestEnd();
+    const err = throwsCode(
+      () => store.record(h, 2, now + 3_600_000),
+      'ERR_RONDO_INVALID_TIMESTAMP',
+      /ahead of the clock, beyond maxFutureSkew \(5m\)/,
+    );
+    assert.match(err.message, /Infinity for replay/);
+    throwsCode(
+      () => store.recordBatch([h], [2], now + 3_600_000),
+      'ERR_RONDO_INVALID_TIMESTAMP',
+      /maxFutureSkew/,
+    );
+    assert.equal(store.newestEnd(), end, 'the ring did not move');
+    assert.deepEqual([...store.query(h).values], [1]);
+    store.record(h, 3, now + 60_000); // within the skew
+    assert.deepEqual([...store.query(h).values], [1, 3]);
+    store.close();
+    const wide = Store.open(d, { maxFutureSkew: '2h' });
+    wide.record(h, 4, now + 3_600_000);
+    wide.close();
+    const replay = Store.open(d, { maxFutureSkew: Number.POSITIVE_INFINITY });
+    replay.record(h, 5, now + 365 * 86_400_000);
+    replay.close();
+    for (const bad of ['soon', 0, -1, null]) {
+      throwsCode(
+        () => Store.open(d, { maxFutureSkew: bad as never }),
+        'ERR_RONDO_CONFIG',
+        /maxFutureSkew/,
+        String(bad),
+      );
+      assert.equal(writerActive(d), false, 'a bad option leaves no lock');
+    }
+  });
+
+  test('MAX_TIMESTAMP_MS + 1 is refused even when it falls in the current slot', () => {
+    const store = Store.open(dir(), {
+      schemas: [oneTier('s', 1000, 10)],
+      maxFutureSkew: Number.POSITIVE_INFINITY,
+    });
+    const h = store.register('m');
+    const last = Math.floor(MAX_TIMESTAMP_MS / 1000) * 1000;
+    store.record(h, 1, last);
+    store.record(h, 2, MAX_TIMESTAMP_MS);
+    throwsCode(() => store.record(h, 3, MAX_TIMESTAMP_MS + 1), 'ERR_RONDO_INVALID_TIMESTAMP', /year 2554/);
+    assert.deepEqual([...store.query(h).values], [2]);
+    store.close();
+  });
 });
 
 test('ERR_RONDO_INVALID_TIMESTAMP: NaN, Infinity, 0, negative, before the first slot, non-numbers', () => {

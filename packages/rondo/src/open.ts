@@ -20,7 +20,7 @@ import { TierSet } from './tiers.js';
 import { checkKeys } from './validate.js';
 
 /** The keys of StoreOptions. */
-const STORE_OPTIONS = ['schemas', 'readOnly', 'migrate'];
+const STORE_OPTIONS = ['schemas', 'readOnly', 'migrate', 'maxFutureSkew'];
 
 /** A store directory opened and checked: what the Store is built from. */
 export interface OpenedStore {

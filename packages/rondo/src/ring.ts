@@ -1,5 +1,5 @@
 import { OFFSET, type Slab, storeU64 } from './slab.js';
-import { nsHigh, nsLow, SlotWords, W_HI, W_LO } from './timestamp.js';
+import { MAX_TIMESTAMP_MS, nsHigh, nsLow, SlotWords, W_HI, W_LO } from './timestamp.js';
 
 /** Points of one series read from a ring, oldest first. */
 export interface RingPoints {
@@ -119,7 +119,8 @@ export class Ring {
     const n = this.state[S_NEWEST]!;
     if (n === 0) return;
     this.state[S_START] = n * this.intervalMs;
-    this.state[S_END] = (n + 1) * this.intervalMs;
+    // The last slot a u64 of ns can stamp ends past that limit: the fast path must stop at it.
+    this.state[S_END] = Math.min((n + 1) * this.intervalMs, MAX_TIMESTAMP_MS + 1);
     this.curPos = mod(n, this.slots);
   }
 

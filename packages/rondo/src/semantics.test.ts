@@ -13,7 +13,10 @@ const scratch = scratchDirs('semantics');
 /** Opens a fresh single-tier store in a scratch dir, runs `fn`, and closes it. */
 function withStore(interval: number, slots: number, fn: (store: Store, dir: string) => void, maxSeries = 4) {
   const dir = scratch();
-  const store = Store.open(dir, { schemas: [oneTier('s', interval, slots, maxSeries)] });
+  const store = Store.open(dir, {
+    schemas: [oneTier('s', interval, slots, maxSeries)],
+    maxFutureSkew: Number.POSITIVE_INFINITY,
+  });
   try {
     fn(store, dir);
   } finally {
@@ -433,7 +436,7 @@ describe('model-based', () => {
         fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), (ops) => {
           const dir = scratch();
           const schemas = [oneTier('s', interval, slots, 4)];
-          let store = Store.open(dir, { schemas });
+          let store = Store.open(dir, { schemas, maxFutureSkew: Number.POSITIVE_INFINITY });
           try {
             const handles = Array.from({ length: series }, (_, i) => store.register(`m${i}`));
             const model = new Model(slots);
@@ -441,7 +444,7 @@ describe('model-based', () => {
             for (const o of ops) {
               if (o.kind === 'reopen') {
                 store.close();
-                store = Store.open(dir);
+                store = Store.open(dir, { maxFutureSkew: Number.POSITIVE_INFINITY });
                 model.dropped = 0;
                 model.recorded = 0;
               } else if (o.kind === 'query') {

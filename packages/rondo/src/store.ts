@@ -16,6 +16,7 @@ import { type RegisterOptions, Registry, type SeriesSpec } from './catalog/regis
 import type { SeriesLog } from './catalog/series-log.js';
 import { CursorLocks } from './cursors.js';
 import { type DrainBatch, type DrainOptions, drainStore } from './drain.js';
+import { formatDuration, parseDuration } from './duration.js';
 import { closed, invalidTimestamp, invalidValue, RondoError, readOnly } from './errors.js';
 import { type Labels, normalizeSeries } from './labels.js';
 import type { WriterLock } from './lock.js';
@@ -59,6 +60,8 @@ export class Store {
   private closed = false;
   private catalogSeq = 0;
   private readonly maintenance = new Set<() => void>();
+  /** [0]: how far past the clock (ms) a point may be (StoreOptions.maxFutureSkew). */
+  private readonly skew = new Float64Array(1);
   /** record()'s slow path takes [P_VALUE] and [P_TIME] here: doubles passed as arguments would be boxed. */
   private readonly pending = new Float64Array(2);
   private readonly cursorLocks = new CursorLocks();
@@ -66,7 +69,10 @@ export class Store {
   private readonly lateFrom: (Float64Array | null)[];
 
   private constructor(dir: string, options: StoreOptions) {
+    // Checked first: a bad option must not leave the store opened (and locked).
+    const skew = futureSkew((options as StoreOptions | null)?.maxFutureSkew);
     const opened = openStoreDir(dir, options);
+    this.skew[0] = skew;
     this.dir = opened.dir;
     this.readOnly = opened.readOnly;
     this.schemas = opened.schemas;
@@ -194,6 +200,10 @@ export class Store {
     const set = e.set!;
     const t = this.pending[P_TIME]!;
     if (!(t >= set.minTime && t < TIME_END)) throw this.timestampError(t, set);
+    // A jump far ahead would empty the ring: allowed only up to maxFutureSkew past the clock.
+    // Date.now() (which allocates) is read only for a jump that large, which is rare.
+    if (t - e.ring!.state[S_END]! > this.skew[0]! && t > Date.now() + this.skew[0]!)
+      throw this.futureError(t);
     set.state[T_TIME] = t;
     const pos = set.writePosition();
     if (pos < 0) return;
@@ -202,6 +212,14 @@ export class Store {
     // A late point lands in a slot retireAfter's tracker may have looked at already.
     const late = this.lateFrom[e.schema];
     if (late != null && t < e.ring!.state[S_START]! && t < late[0]!) late[0] = t;
+  }
+
+  private futureError(t: number): RondoError {
+    const ahead = formatDuration(Math.max(1, Math.round(t - Date.now())));
+    return new RondoError(
+      'ERR_RONDO_INVALID_TIMESTAMP',
+      `timestamp ${t} (${new Date(t).toISOString()}) is ${ahead} ahead of the clock, beyond maxFutureSkew (${formatDuration(this.skew[0]!)}): it would empty the rings. Check its unit (ms since the epoch), or open the store with a larger maxFutureSkew (Infinity for replay)`,
+    );
   }
 
   private timestampError(t: unknown, set: TierSet): RondoError {
@@ -227,6 +245,8 @@ export class Store {
       // Per handle: schemas differ in their first valid time, and nothing may be written on failure.
       if (typeof t !== 'number' || !(t >= e.set!.minTime && t < TIME_END))
         throw this.timestampError(t, e.set!);
+      if (t - e.ring!.state[S_END]! > this.skew[0]! && t > Date.now() + this.skew[0]!)
+        throw this.futureError(t);
       const v = values[i]!;
       if (typeof v !== 'number' || (v - v !== 0 && !Number.isNaN(v))) throw invalidValue(v);
     }
@@ -485,4 +505,14 @@ function trimToLife(r: QueryResult, end: number): QueryResult {
   let k = n;
   while (k > 0 && r.timestamps[k - 1]! >= end) k--;
   return { ...r, timestamps: r.timestamps.slice(0, k), values: r.values.slice(0, k) };
+}
+
+/** The default of StoreOptions.maxFutureSkew: clocks of one fleet rarely differ by more. */
+const DEFAULT_FUTURE_SKEW = 5 * 60_000;
+
+/** StoreOptions.maxFutureSkew in ms: a duration, or Infinity for no limit (replay, simulation). */
+function futureSkew(value: StoreOptions['maxFutureSkew']): number {
+  if (value === undefined) return DEFAULT_FUTURE_SKEW;
+  if (value === Number.POSITIVE_INFINITY) return value;
+  return parseDuration(value, 'Store.open maxFutureSkew');
 }
