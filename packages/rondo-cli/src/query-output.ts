@@ -114,20 +114,24 @@ export async function printTable(
     for (const { timestamps, values } of readChunks(store, plan)) {
       for (let k = 0; k < timestamps.length; k++) {
         if (out.full(rowBytes)) await out.flush(rowBytes);
-        out.spaces(2);
-        out.spaces(w.time - out.time(timestamps[k] ?? 0) + 2);
-        const v = values[k] ?? 0;
-        const plain = plainLength(v);
-        if (plain >= 0) {
-          out.spaces(w.value - plain);
-          out.number(v);
-        } else {
-          const value = formatValue(v);
-          out.spaces(w.value - value.length);
-          out.ascii(value);
-        }
-        out.newline();
+        tableRow(out, w, timestamps[k] ?? 0, values[k] ?? 0);
       }
     }
   }
+}
+
+/** One row of the table: the time, then the value aligned right in its column. */
+function tableRow(out: RowBuffer, w: { time: number; value: number }, t: number, v: number): void {
+  out.spaces(2);
+  out.spaces(w.time - out.time(t) + 2);
+  const plain = plainLength(v);
+  if (plain >= 0) {
+    out.spaces(w.value - plain);
+    out.number(v);
+  } else {
+    const value = formatValue(v);
+    out.spaces(w.value - value.length);
+    out.ascii(value);
+  }
+  out.newline();
 }

@@ -54,6 +54,7 @@ export function foldColumn(
  * [MAX_VALUE, MAX_VALUE] is MAX_VALUE and a sum is Infinity only when its true value is beyond
  * MAX_VALUE.
  */
+// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: one function on the slot-advance path; splitting it would pass doubles across calls V8 may not inline, which allocates.
 function foldSum(
   fn: number,
   values: Float64Array,

@@ -170,26 +170,29 @@ class Batch implements DrainBatch {
 
   /** Reads the points of every schema with this tier, in schema then handle order, up to maxSamples. */
   collect(maxSamples: number, includeOpen: boolean): void {
-    for (const set of this.src.sets) {
-      if (this.tier >= set.rings.length) continue;
-      const ring = set.rings[this.tier]!;
-      const stored = this.storedSchema(set.schema.name, ring);
-      const newest = ring.currentNewest();
-      if (newest === 0) continue;
+    for (const [s, set] of this.src.sets.entries()) {
       if (this.more) break;
-      const last = includeOpen ? newest : newest - 1;
-      this.updates[set.schema.name] = dict();
-      const s = this.src.sets.indexOf(set);
-      for (const e of this.src.series) {
-        if (this.more) break;
-        // A column at or above the published count was never cleared (see Store.query): no points yet.
-        if (e.schema !== s || e.column >= set.columns) continue;
-        if (this.samples >= maxSamples) this.more = true;
-        else this.collectSeries(e, set.schema.name, ring, newest, last, stored, maxSamples);
-      }
+      if (this.tier < set.rings.length) this.collectSchema(s, set, maxSamples, includeOpen);
     }
     this.src.afterRead();
     this.trimRetired();
+  }
+
+  /** collect() for schema `s`: its series in handle order. */
+  private collectSchema(s: number, set: TierSet, maxSamples: number, includeOpen: boolean): void {
+    const ring = set.rings[this.tier]!;
+    const stored = this.storedSchema(set.schema.name, ring);
+    const newest = ring.currentNewest();
+    if (newest === 0) return;
+    const last = includeOpen ? newest : newest - 1;
+    this.updates[set.schema.name] = dict();
+    for (const e of this.src.series) {
+      if (this.more) break;
+      // A column at or above the published count was never cleared (see Store.query): no points yet.
+      if (e.schema !== s || e.column >= set.columns) continue;
+      if (this.samples >= maxSamples) this.more = true;
+      else this.collectSeries(e, set.schema.name, ring, newest, last, stored, maxSamples);
+    }
   }
 
   /** Cuts the points at or after each series' retirement (see DrainSource.afterRead). */

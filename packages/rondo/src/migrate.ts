@@ -258,6 +258,23 @@ function storeEnd(old: OldStore): number {
   return end;
 }
 
+/** Writes one series into every tier of its new schema; returns the points written. */
+function copySeries(old: OldStore, set: TierSet, p: Placed, step: () => void): number {
+  set.setCounter(p.column, p.entry.counter);
+  const olds = oldRuns(old, p.entry);
+  let run: Run | null = null;
+  let points = 0;
+  for (const [k, tier] of set.schema.tiers.entries()) {
+    run =
+      run === null
+        ? tier0Run(olds[0]!, tier.interval)
+        : coarseRun(run, olds, tier.interval, seriesFn(tier.consolidation, p.entry.counter), tier.xff);
+    points += writeRun(set.rings[k]!, p.column, run);
+    step();
+  }
+  return points;
+}
+
 /** Writes every series' data into the new rings; returns the points and windows written. */
 function copyData(
   old: OldStore,
@@ -270,6 +287,9 @@ function copyData(
   const every = Math.max(1, Math.ceil(total / 100)); // at most a hundred reports, whatever the size
   let done = 0;
   let points = 0;
+  const step = (): void => {
+    if (++done % every === 0 || done === total) onProgress?.({ done, total });
+  };
   for (const [s, set] of sets.entries()) {
     const mine = placed.filter((p) => p.schema === s);
     set.columns = mine.length;
@@ -281,19 +301,7 @@ function copyData(
       ring.state[S_SLOT] = Math.floor((end - 1) / ring.intervalMs);
       ring.writePosition();
     }
-    for (const p of mine) {
-      set.setCounter(p.column, p.entry.counter);
-      const olds = oldRuns(old, p.entry);
-      let run: Run | null = null;
-      for (const [k, tier] of set.schema.tiers.entries()) {
-        run =
-          run === null
-            ? tier0Run(olds[0]!, tier.interval)
-            : coarseRun(run, olds, tier.interval, seriesFn(tier.consolidation, p.entry.counter), tier.xff);
-        points += writeRun(set.rings[k]!, p.column, run);
-        if (++done % every === 0 || done === total) onProgress?.({ done, total });
-      }
-    }
+    for (const p of mine) points += copySeries(old, set, p, step);
     for (let k = 1; k < set.rings.length; k++) {
       const r = set.rings[k]!.intervalMs / set.rings[k - 1]!.intervalMs;
       set.setConsolidatedTo(k, Math.floor(set.rings[k - 1]!.newest / r) * r);

@@ -103,15 +103,22 @@ function currentGeneration(dir: string): number | null {
   }
 }
 
-/** One attempt of openStoreDir. */
-function openOnce(dir: string, options: StoreOptions): OpenedStore {
-  const given = checkArguments(dir, options);
-  const readOnly = options.readOnly === true;
-  if ((readOnly || given === undefined) && !metadataExists(dir)) {
+/**
+ * Before the lock: a store to open must exist (unless a writer has schemas to create it); a
+ * directory to create it in must be fit for it, and is made. Says whether this open creates the
+ * store and whether the directory was there before (what a failed creation must leave).
+ */
+function prepareDir(
+  dir: string,
+  given: Schema[] | undefined,
+  readOnly: boolean,
+): { creating: boolean; dirExisted: boolean } {
+  const exists = metadataExists(dir);
+  if ((readOnly || given === undefined) && !exists) {
     const hint = given || readOnly ? '' : ' (pass schemas to create one)';
     throw new RondoError('ERR_RONDO_NOT_FOUND', `no rondo store at ${dir}${hint}`, { path: dir });
   }
-  const creating = !readOnly && given !== undefined && !metadataExists(dir);
+  const creating = !readOnly && given !== undefined && !exists;
   const dirExisted = existsSync(dir);
   if (creating) checkCreatable(dir, given!);
   if (!readOnly && given !== undefined) {
@@ -121,6 +128,14 @@ function openOnce(dir: string, options: StoreOptions): OpenedStore {
       throw ioError(dir, 'create the store directory', cause);
     }
   }
+  return { creating, dirExisted };
+}
+
+/** One attempt of openStoreDir. */
+function openOnce(dir: string, options: StoreOptions): OpenedStore {
+  const given = checkArguments(dir, options);
+  const readOnly = options.readOnly === true;
+  const { creating, dirExisted } = prepareDir(dir, given, readOnly);
   const lock = readOnly ? null : acquireWriterLock(dir);
   const sets: TierSet[] = [];
   try {

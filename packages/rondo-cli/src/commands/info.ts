@@ -1,5 +1,12 @@
 /** `rondo info`: what a store holds — schemas, tiers, series, bytes, and whether a writer is active. */
-import { formatDuration, formatSeries, type Labels, type SeriesInfo, type StoreInfo } from 'rondo';
+import {
+  formatDuration,
+  formatSeries,
+  type Labels,
+  type SchemaInfo,
+  type SeriesInfo,
+  type StoreInfo,
+} from 'rondo';
 import { execute, Output, openStore, parseCommandArgs, parseCount, positionals, usageError } from '../cli.js';
 import type { Command } from '../command.js';
 import { formatBytes, formatTime, plural, table, truncate } from '../text.js';
@@ -98,35 +105,37 @@ function humanInfo(info: StoreInfo, series: readonly SeriesInfo[] | null, limit:
       ['on disk', formatBytes(info.totalBytes)],
     ]),
   );
-  for (const s of info.schemas) {
-    const match = Object.keys(s.match).length ? shortSeries('', s.match) : '{} (any series)';
-    const retired = s.retired > 0 ? ` (+${s.retired} retired)` : '';
-    const after = s.retireAfter === null ? '' : `   retireAfter ${formatDuration(s.retireAfter)}`;
-    out.push(
-      '',
-      `schema ${s.name}   match ${match}   series ${s.series}${retired} of ${s.maxSeries}${after}`,
-    );
-    const rows = [
-      ['tier', 'interval', 'retention', 'consolidate', 'xff', 'slots', 'used', 'size', 'oldest', 'newest'],
-    ];
-    for (const t of s.tiers) {
-      rows.push([
-        String(t.index),
-        formatDuration(t.interval),
-        formatDuration(t.retention),
-        t.consolidation ?? '-',
-        t.index === 0 ? '-' : String(t.xff),
-        String(t.slots),
-        String(t.slotsUsed),
-        formatBytes(t.bytes),
-        t.oldest === null ? '-' : formatTime(t.oldest),
-        t.newest === null ? '-' : formatTime(t.newest),
-      ]);
-    }
-    out.push(...table(rows, ['right', 'left', 'left', 'left', 'right', 'right', 'right', 'right'], '  '));
-  }
+  for (const s of info.schemas) out.push('', ...schemaLines(s));
   if (series !== null) out.push('', ...seriesLines(series, limit));
   return out;
+}
+
+/** One schema of the table: its line, then a row per tier. */
+function schemaLines(s: SchemaInfo): string[] {
+  const match = Object.keys(s.match).length ? shortSeries('', s.match) : '{} (any series)';
+  const retired = s.retired > 0 ? ` (+${s.retired} retired)` : '';
+  const after = s.retireAfter === null ? '' : `   retireAfter ${formatDuration(s.retireAfter)}`;
+  const rows = [
+    ['tier', 'interval', 'retention', 'consolidate', 'xff', 'slots', 'used', 'size', 'oldest', 'newest'],
+  ];
+  for (const t of s.tiers) {
+    rows.push([
+      String(t.index),
+      formatDuration(t.interval),
+      formatDuration(t.retention),
+      t.consolidation ?? '-',
+      t.index === 0 ? '-' : String(t.xff),
+      String(t.slots),
+      String(t.slotsUsed),
+      formatBytes(t.bytes),
+      t.oldest === null ? '-' : formatTime(t.oldest),
+      t.newest === null ? '-' : formatTime(t.newest),
+    ]);
+  }
+  return [
+    `schema ${s.name}   match ${match}   series ${s.series}${retired} of ${s.maxSeries}${after}`,
+    ...table(rows, ['right', 'left', 'left', 'left', 'right', 'right', 'right', 'right'], '  '),
+  ];
 }
 
 /** What the command line asks for. */

@@ -126,18 +126,38 @@ function decodeMatcher(r: ProtoReader): ReadMatcher {
   return { op, name, value };
 }
 
+/** ReadHints' fields by (field number, wire type): how each is read into the hints. */
+const HINT_FIELDS: Record<string, (h: ReadHints, r: ProtoReader) => void> = {
+  '1:0': (h, r) => {
+    h.stepMs = r.int64();
+  },
+  '2:2': (h, r) => {
+    h.func = r.string();
+  },
+  '3:0': (h, r) => {
+    h.startMs = r.int64();
+  },
+  '4:0': (h, r) => {
+    h.endMs = r.int64();
+  },
+  '5:2': (h, r) => {
+    h.grouping.push(r.string());
+  },
+  '6:0': (h, r) => {
+    h.by = r.varint() !== 0;
+  },
+  '7:0': (h, r) => {
+    h.rangeMs = r.int64();
+  },
+};
+
 function decodeHints(r: ProtoReader): ReadHints {
   const h: ReadHints = { stepMs: 0, func: '', startMs: 0, endMs: 0, grouping: [], by: false, rangeMs: 0 };
   while (r.more()) {
     const [field, wire] = r.tag();
-    if (wire === 0 && field === 1) h.stepMs = r.int64();
-    else if (wire === 2 && field === 2) h.func = r.string();
-    else if (wire === 0 && field === 3) h.startMs = r.int64();
-    else if (wire === 0 && field === 4) h.endMs = r.int64();
-    else if (wire === 2 && field === 5) h.grouping.push(r.string());
-    else if (wire === 0 && field === 6) h.by = r.varint() !== 0;
-    else if (wire === 0 && field === 7) h.rangeMs = r.int64();
-    else r.skip(wire);
+    const read = HINT_FIELDS[`${field}:${wire}`];
+    if (read === undefined) r.skip(wire);
+    else read(h, r);
   }
   return h;
 }

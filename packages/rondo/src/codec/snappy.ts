@@ -24,6 +24,7 @@ function hash(x: number): number {
 }
 
 /** Compresses `input` into one snappy block. */
+// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: the format's one match-finding loop, kept whole as in every snappy implementation (a byte loop over the whole input: no calls in it).
 export function snappyCompress(input: Uint8Array): Buffer {
   const n = input.length;
   const out = Buffer.allocUnsafe(maxCompressedLength(n));
@@ -178,6 +179,7 @@ export function snappyUncompressedLength(input: Uint8Array): number {
  * Decompresses one snappy block. Refuses, before allocating, a block that declares more than
  * `maxLength` bytes (SnappyError with `tooLarge`), and any tag that reads or copies out of bounds.
  */
+// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: the tag-decoding loop of the format, kept whole (a byte loop over the whole input: no calls in it).
 export function snappyUncompress(input: Uint8Array, maxLength: number): Buffer {
   const n = snappyUncompressedLength(input);
   if (n > maxLength)

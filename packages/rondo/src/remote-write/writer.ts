@@ -185,6 +185,53 @@ function reasonOf(signal: AbortSignal): string {
   return r instanceof Error ? r.message : r === undefined ? 'aborted' : String(r);
 }
 
+/** The receiver's URL, checked: http or https. */
+function endpoint(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new RondoError('ERR_RONDO_CONFIG', `RemoteWriter: url ${JSON.stringify(text)} is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new RondoError('ERR_RONDO_CONFIG', `RemoteWriter: url must be http(s), got ${url.protocol}`);
+  return url.href;
+}
+
+/** The headers of every request: the protocol's, then the caller's, then authentication. */
+function requestHeaders(options: RemoteWriterOptions): Record<string, string> {
+  const headers: Record<string, string> = {
+    'Content-Encoding': 'snappy',
+    'Content-Type': 'application/x-protobuf',
+    'X-Prometheus-Remote-Write-Version': '0.1.0',
+    'User-Agent': USER_AGENT,
+    ...options.headers,
+  };
+  if (options.bearerToken !== undefined) headers['Authorization'] = `Bearer ${options.bearerToken}`;
+  if (options.basicAuth !== undefined) {
+    const { username, password } = options.basicAuth;
+    headers['Authorization'] = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  }
+  return headers;
+}
+
+/** External labels, sanitized (a label given already sanitized wins over one that maps to it). */
+function externalLabels(labels: Record<string, string>): PromLabel[] {
+  const ext = new Map<string, string>();
+  for (const [k, v] of Object.entries(labels)) {
+    if (typeof v !== 'string')
+      throw new RondoError('ERR_RONDO_CONFIG', `RemoteWriter: external label ${k} must be a string`);
+    const n = sanitizeLabelName(k);
+    if (n.startsWith('__'))
+      throw new RondoError(
+        'ERR_RONDO_CONFIG',
+        `RemoteWriter: external label ${k} is reserved (starts with __)`,
+      );
+    if (!ext.has(n) || k === n) ext.set(n, v);
+  }
+  return [...ext].map(([name, value]) => ({ name, value }));
+}
+
 /**
  * A Prometheus remote-write v1 client: protobuf WriteRequest, snappy block compression, retries
  * with exponential backoff and jitter, 413 splitting, 400 bisecting and dropping. One instance may push many
@@ -216,43 +263,9 @@ export class RemoteWriter {
   constructor(options: RemoteWriterOptions) {
     if (options === null || typeof options !== 'object')
       throw new RondoError('ERR_RONDO_CONFIG', 'RemoteWriter: options must be an object');
-    let url: URL;
-    try {
-      url = new URL(options.url);
-    } catch {
-      throw new RondoError(
-        'ERR_RONDO_CONFIG',
-        `RemoteWriter: url ${JSON.stringify(options.url)} is not a URL`,
-      );
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      throw new RondoError('ERR_RONDO_CONFIG', `RemoteWriter: url must be http(s), got ${url.protocol}`);
-    this.url = url.href;
-    this.headers = {
-      'Content-Encoding': 'snappy',
-      'Content-Type': 'application/x-protobuf',
-      'X-Prometheus-Remote-Write-Version': '0.1.0',
-      'User-Agent': USER_AGENT,
-      ...options.headers,
-    };
-    if (options.bearerToken !== undefined) this.headers['Authorization'] = `Bearer ${options.bearerToken}`;
-    if (options.basicAuth !== undefined) {
-      const { username, password } = options.basicAuth;
-      this.headers['Authorization'] = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-    }
-    const ext = new Map<string, string>();
-    for (const [k, v] of Object.entries(options.externalLabels ?? {})) {
-      if (typeof v !== 'string')
-        throw new RondoError('ERR_RONDO_CONFIG', `RemoteWriter: external label ${k} must be a string`);
-      const n = sanitizeLabelName(k);
-      if (n.startsWith('__'))
-        throw new RondoError(
-          'ERR_RONDO_CONFIG',
-          `RemoteWriter: external label ${k} is reserved (starts with __)`,
-        );
-      if (!ext.has(n) || k === n) ext.set(n, v);
-    }
-    this.external = [...ext].map(([name, value]) => ({ name, value }));
+    this.url = endpoint(options.url);
+    this.headers = requestHeaders(options);
+    this.external = externalLabels(options.externalLabels ?? {});
     this.timeoutMs = parseTimerDuration(options.timeout ?? '30s', 'RemoteWriter timeout');
     this.maxRetries = options.maxRetries ?? 10;
     if (!Number.isInteger(this.maxRetries) || this.maxRetries < 0)
@@ -421,43 +434,72 @@ export class RemoteWriter {
         return null;
       }
       if (status === 413) {
-        if (samples <= 1) {
-          this.stats.droppedTooLarge += samples;
-          this.onEvent({ type: 'dropped', status, samples, message: res.message });
-          return null;
-        }
-        this.stats.splits++;
-        this.onEvent({ type: 'split', status, samples });
-        const [a, b] = halve(series, samples);
-        await this.send(a, signal);
-        await this.send(b, signal);
+        await this.tooLarge(series, samples, res, signal);
         return null;
       }
       if (status === 400) return res.message;
       if (status === null && signal?.aborted) throw this.abortError(signal);
-      const retryable = status === null || status >= 500 || status === 429 || status === 408;
-      if (!retryable) {
-        throw new PushError(
-          `remote write to ${this.url} failed: HTTP ${status}${res.message ? `: ${res.message}` : ''}${status === 401 || status === 403 ? ' (check the credentials)' : status === 404 ? ' (check the URL path, e.g. /api/v1/write)' : ''}`,
-          status,
-          false,
-        );
-      }
-      if (attempt >= this.maxRetries) {
-        throw new PushError(
-          `remote write to ${this.url} failed after ${attempt + 1} attempt${attempt === 0 ? '' : 's'}: ${status === null ? res.message : `HTTP ${status}${res.message ? `: ${res.message}` : ''}`}`,
-          status,
-          true,
-        );
-      }
-      const base = Math.min(this.maxBackoff, this.minBackoff * 2 ** attempt);
-      let delayMs = base / 2 + (Math.random() * base) / 2;
-      const after = parseRetryAfter(res.retryAfter);
-      if (after !== null) delayMs = Math.min(after, this.maxRetryAfter);
-      this.stats.retries++;
-      this.onEvent({ type: 'retry', attempt: attempt + 1, delayMs, status, message: res.message });
-      await sleep(delayMs, signal);
+      this.checkRetry(res, attempt);
+      await this.backOff(res, attempt, signal);
     }
+  }
+
+  /** A 413: halves the request and sends each half (a single sample that is still too large is dropped). */
+  private async tooLarge(
+    series: PromSeries[],
+    samples: number,
+    res: Attempt,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    if (samples <= 1) {
+      this.stats.droppedTooLarge += samples;
+      this.onEvent({ type: 'dropped', status: 413, samples, message: res.message });
+      return;
+    }
+    this.stats.splits++;
+    this.onEvent({ type: 'split', status: 413, samples });
+    const [a, b] = halve(series, samples);
+    await this.send(a, signal);
+    await this.send(b, signal);
+  }
+
+  /** Throws a PushError unless the answer is worth another attempt and attempts are left. */
+  private checkRetry(res: Attempt, attempt: number): void {
+    const { status } = res;
+    const detail = res.message ? `: ${res.message}` : '';
+    const retryable = status === null || status >= 500 || status === 429 || status === 408;
+    if (!retryable) {
+      const hint =
+        status === 401 || status === 403
+          ? ' (check the credentials)'
+          : status === 404
+            ? ' (check the URL path, e.g. /api/v1/write)'
+            : '';
+      throw new PushError(
+        `remote write to ${this.url} failed: HTTP ${status}${detail}${hint}`,
+        status,
+        false,
+      );
+    }
+    if (attempt >= this.maxRetries) {
+      const what = status === null ? res.message : `HTTP ${status}${detail}`;
+      throw new PushError(
+        `remote write to ${this.url} failed after ${attempt + 1} attempt${attempt === 0 ? '' : 's'}: ${what}`,
+        status,
+        true,
+      );
+    }
+  }
+
+  /** Waits before the next attempt: exponential backoff with jitter, or the receiver's Retry-After. */
+  private async backOff(res: Attempt, attempt: number, signal: AbortSignal | undefined): Promise<void> {
+    const base = Math.min(this.maxBackoff, this.minBackoff * 2 ** attempt);
+    let delayMs = base / 2 + (Math.random() * base) / 2;
+    const after = parseRetryAfter(res.retryAfter);
+    if (after !== null) delayMs = Math.min(after, this.maxRetryAfter);
+    this.stats.retries++;
+    this.onEvent({ type: 'retry', attempt: attempt + 1, delayMs, status: res.status, message: res.message });
+    await sleep(delayMs, signal);
   }
 
   private async attempt(body: Buffer, signal: AbortSignal | undefined): Promise<Attempt> {

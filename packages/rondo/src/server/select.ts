@@ -80,27 +80,30 @@ export class TierPlanner {
   /** The plan for a series of `schema` over `[start, end]` (ms, inclusive). */
   plan(schema: string, start: number, end: number, tier: number | 'auto', step?: number): Plan {
     const tiers = this.schemas.get(schema) ?? [];
-    let view: TierView | undefined;
-    if (tier !== 'auto') {
-      view = tiers[tier];
-      if (view === undefined) {
-        throw new HttpError(
-          400,
-          `invalid parameter tier: schema ${schema} has tiers 0..${tiers.length - 1} (or use auto)`,
-        );
-      }
-    } else {
-      const covering = tiers.filter((t) => t.reach !== null && t.reach <= start);
-      if (covering.length === 0) view = tiers.filter((t) => t.reach !== null).at(-1) ?? tiers[0];
-      else {
-        view = covering[0];
-        if (step !== undefined) for (const t of covering) if (t.interval <= step) view = t;
-      }
+    const view = tier === 'auto' ? autoView(tiers, start, step) : tiers[tier];
+    if (view === undefined && tier !== 'auto') {
+      throw new HttpError(
+        400,
+        `invalid parameter tier: schema ${schema} has tiers 0..${tiers.length - 1} (or use auto)`,
+      );
     }
     if (view === undefined) return { tier: 0, interval: 1, points: 0 };
     const span = Math.floor(end / view.interval) - Math.ceil(start / view.interval) + 1;
     return { tier: view.index, interval: view.interval, points: Math.max(0, Math.min(view.slots, span)) };
   }
+}
+
+/**
+ * The tier `auto` reads for a range from `start` at resolution `step`: among the tiers that
+ * reach back to `start`, the coarsest whose interval is at most `step` (the finest without a
+ * step); when none reaches, the coarsest that has data.
+ */
+function autoView(tiers: readonly TierView[], start: number, step: number | undefined): TierView | undefined {
+  const covering = tiers.filter((t) => t.reach !== null && t.reach <= start);
+  if (covering.length === 0) return tiers.filter((t) => t.reach !== null).at(-1) ?? tiers[0];
+  let view = covering[0];
+  if (step !== undefined) for (const t of covering) if (t.interval <= step) view = t;
+  return view;
 }
 
 /** Bounds of one range read. */
