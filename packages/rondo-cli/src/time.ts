@@ -4,7 +4,7 @@
  * `7d`, always with a unit. Each `…Option` function turns a bad value into a usage error that
  * says what is wrong (negative, zero, no unit, too long, seconds where ms are expected).
  */
-import { MAX_TIMER_MS, parseDuration } from 'rondo';
+import { DURATION_UNITS, MAX_TIMER_MS, parseDuration } from 'rondo';
 import { usageError } from './cli.js';
 import { formatTime } from './text.js';
 
@@ -102,20 +102,12 @@ export interface DurationLimits {
 
 const DURATION_FORM = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$/;
 const DURATION_EXAMPLES = 'e.g. 500ms, 30s, 10m, 1h30m, 7d';
-const UNIT_MS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
 
 /** The approximate value (double arithmetic) of a text that matches DURATION_FORM. */
 function roughDuration(text: string): number {
   let ms = 0;
   for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g))
-    ms += Number(m[1]) * (UNIT_MS[m[2] ?? ''] ?? 0);
+    ms += Number(m[1]) * (DURATION_UNITS[m[2] ?? ''] ?? 0);
   return ms;
 }
 

@@ -1,6 +1,7 @@
 import { RondoError } from './errors.js';
 
-const UNIT_MS: Record<string, number> = {
+/** Milliseconds of each duration unit rondo reads: ms, s, m, h, d, w. */
+export const DURATION_UNITS: Readonly<Record<string, number>> = {
   ms: 1,
   s: 1000,
   m: 60_000,
@@ -26,7 +27,7 @@ export function parseDuration(value: Duration, what: string): number {
     ms = 0;
     let consumed = 0;
     for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-      const unit = UNIT_MS[m[3]!]!;
+      const unit = DURATION_UNITS[m[3]!]!;
       // Scale the fraction as an integer: 2.3 * 3600000 is 8279999.999999999 in doubles.
       const frac = m[2] ?? '';
       ms += Number(m[1]) * unit + (Number(frac || '0') * unit) / 10 ** frac.length;
@@ -74,7 +75,7 @@ export function parseTimerDuration(value: Duration, what: string): number {
 /** Formats milliseconds as the shortest exact duration string (`600000` → `'10m'`). */
 export function formatDuration(ms: number): string {
   for (const unit of ['w', 'd', 'h', 'm', 's'] as const) {
-    const size = UNIT_MS[unit]!;
+    const size = DURATION_UNITS[unit]!;
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;

@@ -18,6 +18,7 @@ export type {
 export type { RegisterOptions, SeriesSpec } from './catalog/registry.js';
 export type { DrainBatch, DrainedSeries, DrainGap, DrainOptions } from './drain.js';
 export {
+  DURATION_UNITS,
   type Duration,
   formatDuration,
   MAX_TIMER_MS,
