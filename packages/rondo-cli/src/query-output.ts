@@ -45,7 +45,12 @@ export async function printJson(
   await out.write('{"series":[\n');
   for (const [i, plan] of plans.entries()) {
     const { name, labels } = plan.info;
-    const head = JSON.stringify({ name, labels, tier: plan.tier });
+    const head = JSON.stringify({
+      name,
+      labels,
+      tier: plan.tier,
+      ...(plan.fn === undefined ? {} : { fn: plan.fn }),
+    });
     await out.write(`${head.slice(0, -1)},"points":[`);
     let first = true;
     for (const { timestamps, values } of readChunks(store, plan)) {
@@ -101,8 +106,10 @@ export async function printTable(
     if (i > 0) await out.write('\n');
     const w = measure(store, plan);
     const series = formatSeries(plan.info.name, plan.info.labels);
+    const fn =
+      plan.fn === 'rate' ? '   rate per second' : plan.fn === 'increase' ? '   increase per point' : '';
     await out.write(
-      `${series}   tier ${plan.tier} (${formatDuration(plan.interval)})   ${plural(w.points, 'point')}\n`,
+      `${series}   tier ${plan.tier} (${formatDuration(plan.interval)})   ${plural(w.points, 'point')}${fn}\n`,
     );
     if (!plan.covered && start !== undefined)
       await out.write(
