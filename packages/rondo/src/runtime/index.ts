@@ -26,7 +26,7 @@ export interface RecordRuntimeOptions extends RuntimeMetricsOptions {
  */
 export function recordRuntimeMetrics(store: Store, options: RecordRuntimeOptions = {}): () => void {
   checkStore('recordRuntimeMetrics', store);
-  checkOptionKeys('recordRuntimeMetrics', options, ['every', 'labels', 'onError']);
+  checkOptionKeys('recordRuntimeMetrics', options, ['every', 'labels', 'onError', 'eventLoopResolution']);
   const every = parseTimerDuration(options.every ?? '1s', 'recordRuntimeMetrics every');
   const onError = options.onError ?? warn;
   const { every: _every, ...rest } = options;
