@@ -117,7 +117,10 @@ describe('RuntimeMetrics', () => {
       await idle(40);
       rt.sample(T0 + 2000);
       const cpu1 = last(store, 'process_cpu_seconds_total');
-      assert.ok(cpu1 - cpu0 >= 0.05, `the 200 ms busy loop is CPU time (less on a loaded machine) (${cpu1 - cpu0} s)`);
+      assert.ok(
+        cpu1 - cpu0 >= 0.05,
+        `the 200 ms busy loop is CPU time (less on a loaded machine) (${cpu1 - cpu0} s)`,
+      );
       assert.ok(
         Math.abs(
           last(store, 'process_cpu_user_seconds_total') +
