@@ -45,7 +45,12 @@ export async function printJson(
   await out.write('{"series":[\n');
   for (const [i, plan] of plans.entries()) {
     const { name, labels } = plan.info;
-    const head = JSON.stringify({ name, labels, tier: plan.tier });
+    const head = JSON.stringify({
+      name,
+      labels,
+      tier: plan.tier,
+      ...(plan.fn === undefined ? {} : { fn: plan.fn }),
+    });
     await out.write(`${head.slice(0, -1)},"points":[`);
     let first = true;
     for (const { timestamps, values } of readChunks(store, plan)) {
@@ -100,14 +105,7 @@ export async function printTable(
   for (const [i, plan] of plans.entries()) {
     if (i > 0) await out.write('\n');
     const w = measure(store, plan);
-    const series = formatSeries(plan.info.name, plan.info.labels);
-    await out.write(
-      `${series}   tier ${plan.tier} (${formatDuration(plan.interval)})   ${plural(w.points, 'point')}\n`,
-    );
-    if (!plan.covered && start !== undefined)
-      await out.write(
-        `  (tier ${plan.tier} does not reach back to ${formatTime(start)}: older points have left its retention)\n`,
-      );
+    await out.write(tableHeading(plan, w.points, start));
     if (w.points === 0) continue;
     await out.write(`  ${'time'.padEnd(w.time)}  ${'value'.padStart(w.value)}\n`);
     const rowBytes = 2 + w.time + 2 + w.value + 1;
@@ -118,6 +116,17 @@ export async function printTable(
       }
     }
   }
+}
+
+/** The heading of one series' table: the series, its tier, points and function, and a note when the tier falls short. */
+function tableHeading(plan: PlannedSeries, points: number, start: number | undefined): string {
+  const series = formatSeries(plan.info.name, plan.info.labels);
+  const fn =
+    plan.fn === 'rate' ? '   rate per second' : plan.fn === 'increase' ? '   increase per point' : '';
+  let text = `${series}   tier ${plan.tier} (${formatDuration(plan.interval)})   ${plural(points, 'point')}${fn}\n`;
+  if (!plan.covered && start !== undefined)
+    text += `  (tier ${plan.tier} does not reach back to ${formatTime(start)}: older points have left its retention)\n`;
+  return text;
 }
 
 /** One row of the table: the time, then the value aligned right in its column. */

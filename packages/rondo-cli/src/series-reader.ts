@@ -3,7 +3,7 @@
  * tier and window, so errors come before any output), then read in chunks of a bounded number of
  * slots, so memory does not grow with the number of points printed.
  */
-import type { SeriesInfo, Store } from 'rondo';
+import type { QueryFn, SeriesInfo, Store } from 'rondo';
 
 /** Slots read per chunk: 16 Ki slots are 256 KiB of times and values. */
 export const CHUNK_SLOTS = 16_384;
@@ -30,6 +30,8 @@ export interface PlannedSeries {
   from: number;
   /** End (exclusive) of what to read; `to <= from`: nothing. */
   to: number;
+  /** Read as a counter: its rate or increase at each point (--rate, --increase). */
+  fn?: QueryFn;
 }
 
 /** Some points of a series, oldest first. */
@@ -49,6 +51,7 @@ export function planSeries(
   info: SeriesInfo,
   window: TimeWindow,
   tier: number | 'auto',
+  fn?: QueryFn,
 ): PlannedSeries {
   // An empty window at the start (or before anything, without one) reads no slot.
   const probe =
@@ -62,14 +65,28 @@ export function planSeries(
   // The ring keeps `retention` back from its newest slot; one slot more is a safe margin.
   const oldest = newestEnd === null || kept === undefined ? to : newestEnd - kept.retention - kept.interval;
   const from = Math.max(window.start ?? Number.NEGATIVE_INFINITY, oldest);
-  return { info, tier: probe.tier, interval: probe.interval, covered: probe.covered, from, to };
+  const plan: PlannedSeries = {
+    info,
+    tier: probe.tier,
+    interval: probe.interval,
+    covered: probe.covered,
+    from,
+    to,
+  };
+  if (fn !== undefined) plan.fn = fn;
+  return plan;
 }
 
 /** The points of a planned series, in chunks of at most {@link CHUNK_SLOTS} slots. */
 export function* readChunks(store: Store, plan: PlannedSeries): Generator<Chunk> {
   const span = CHUNK_SLOTS * plan.interval;
   for (let t = plan.from; t < plan.to; t += span) {
-    const r = store.query(plan.info.handle, { start: t, end: Math.min(plan.to, t + span), tier: plan.tier });
+    const r = store.query(plan.info.handle, {
+      start: t,
+      end: Math.min(plan.to, t + span),
+      tier: plan.tier,
+      ...(plan.fn === undefined ? {} : { fn: plan.fn }),
+    });
     if (r.timestamps.length > 0) yield { timestamps: r.timestamps, values: r.values };
   }
 }

@@ -1,5 +1,6 @@
 // The public types of the Store API (the Store class itself is in store.ts).
 import type { Duration } from './duration.js';
+import type { QueryFn } from './rate.js';
 import type { Consolidation, SchemaConfig } from './schema.js';
 
 /**
@@ -35,6 +36,14 @@ export interface QueryOptions {
   end?: number | Date;
   /** Tier index (default 0), or 'auto' for the finest tier whose retention reaches `start`. */
   tier?: number | 'auto';
+  /**
+   * Read the series as a counter: 'increase' gives, at each known point, what the counter
+   * gained since the previous known point of the tier (looked for before `start` too);
+   * 'rate' that increase per second of the time between the two. A decrease is a counter
+   * reset: the increase is then the new value (counted from 0), as in Prometheus. A point
+   * without a predecessor has no value. See docs/instrument.md.
+   */
+  fn?: QueryFn;
 }
 
 /** The points of one series, oldest first. */

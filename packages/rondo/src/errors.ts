@@ -20,7 +20,8 @@ export type RondoErrorCode =
   | 'ERR_RONDO_NATIVE'
   | 'ERR_RONDO_IO'
   | 'ERR_RONDO_CURSOR'
-  | 'ERR_RONDO_PUSH';
+  | 'ERR_RONDO_PUSH'
+  | 'ERR_RONDO_MISSING_PEER';
 
 /** Options of a {@link RondoError}. */
 export interface RondoErrorOptions {

@@ -31,6 +31,7 @@ export { writerActive, writerPid } from './lock.js';
 export { metadataExists as storeExists } from './metadata.js';
 export type { DroppedSeries, MigrateOptions, MigrateProgress, MigrationResult } from './migrate.js';
 export type { CursorNote } from './migrate-cursors.js';
+export type { QueryFn } from './rate.js';
 export type { Consolidation, Schema, SchemaConfig, Tier, TierConfig } from './schema.js';
 export {
   compileMatcher,

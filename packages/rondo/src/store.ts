@@ -23,6 +23,7 @@ import type { WriterLock } from './lock.js';
 import { startMaintenanceTimer } from './maintenance.js';
 import { type MigrateOptions, type MigrationResult, migrate } from './migrate.js';
 import { closeOpened, openStoreDir } from './open.js';
+import { applyCounterFn, checkQueryFn } from './rate.js';
 import { storeInfo, storeStats } from './report.js';
 import { S_END, S_START, S_WRITES } from './ring.js';
 import type { Schema } from './schema.js';
@@ -293,23 +294,47 @@ export class Store {
     return e;
   }
 
-  /** The points of a series in `start ≤ t < end`, ascending, from one tier. */
+  /**
+   * The points of a series in `start ≤ t < end`, ascending, from one tier; with `fn`, the
+   * counter's rate or increase at those points (see QueryOptions.fn).
+   */
   query(handle: SeriesHandle, options: QueryOptions = {}): QueryResult {
     this.refresh();
     const e = this.entryOf(handle);
-    const result = this.read(e, options);
-    if (!this.readOnly) return result;
-    // A reader looks at the catalogue again: had the writer retired the series and given its
-    // column to another while the points were read, the other's points (all at or after the
-    // retirement) must not be returned under this series' name.
-    this.refresh();
-    return trimToLife(result, lifeEnd(this.catalog, e));
+    const fn = checkQueryFn((options as QueryOptions | null)?.fn);
+    let result = this.read(e, options);
+    if (this.readOnly) {
+      // A reader looks at the catalogue again: had the writer retired the series and given its
+      // column to another while the points were read, the other's points (all at or after the
+      // retirement) must not be returned under this series' name.
+      this.refresh();
+      result = trimToLife(result, lifeEnd(this.catalog, e));
+    }
+    if (fn === undefined || result.timestamps.length === 0) return result;
+    const prev = this.pointBefore(e, result.tier, result.timestamps[0]!);
+    return { ...result, ...applyCounterFn(result, fn, prev) };
+  }
+
+  /**
+   * The newest known point of `e` in `tier` before `t`, or null: where a rate's first point
+   * starts from. Looks back 16 slots, then 256, … up to the whole ring, so the usual case (the
+   * slot just before) reads a few slots.
+   */
+  private pointBefore(e: SeriesEntry, tier: number, t: number): [number, number] | null {
+    const ring = this.sets[e.schema]!.rings[tier]!;
+    const reach = ring.slots * ring.intervalMs;
+    for (let span = 16 * ring.intervalMs; ; span *= 16) {
+      const r = this.read(e, { start: t - span, end: t, tier });
+      const n = r.timestamps.length;
+      if (n > 0) return [r.timestamps[n - 1]!, r.values[n - 1]!];
+      if (span >= reach || t - span <= e.floor) return null;
+    }
   }
 
   /** query() for a known entry. */
   private read(e: SeriesEntry, options: QueryOptions): QueryResult {
     const set = this.sets[e.schema]!;
-    checkOptions('query', options, ['start', 'end', 'tier']);
+    checkOptions('query', options, ['start', 'end', 'tier', 'fn']);
     const start = checkTime('query', 'start', options.start);
     const end = checkTime('query', 'end', options.end);
     if (start !== undefined && end !== undefined && start > end) {

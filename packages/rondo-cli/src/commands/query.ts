@@ -5,6 +5,7 @@ import {
   isRondoError,
   type Matcher,
   parseSelector,
+  type QueryFn,
   type SeriesInfo,
   type Store,
   selectorMatches,
@@ -55,6 +56,13 @@ Time window (start inclusive, end exclusive; only known points are printed):
                  retention reaches the start, or the coarsest when none does (so with
                  --range all, the coarsest tier: the longest history)
 
+Counters (series registered with type counter, or any series read as one):
+  --rate         each point's per-second rate instead of its value: what the counter gained
+                 since the tier's previous point (a drop is a reset: the new value counts from
+                 0, as in Prometheus), divided by the seconds between the two; a series' first
+                 point has no predecessor and no rate
+  --increase     what the counter gained since the previous point, not divided
+
 Output:
   --format F     table (default on a terminal), csv (default when piped) or json
                    csv:   header time,name,<one column per label key>,value; one row per point,
@@ -72,6 +80,7 @@ Examples:
   rondo query ./metrics 'cpu_usage{host=~"web.*"}' --range 6h --plot
   rondo query ./metrics '{host="web1"}' --start 2024-05-01T12:00:00Z --end 2024-05-01T13:00:00Z --format csv
   rondo query ./metrics cpu_usage --range all --tier 2 --format json
+  rondo query ./metrics http_requests_total --range 10m --rate --plot
 `;
 
 type Format = 'table' | 'csv' | 'json';
@@ -90,6 +99,8 @@ interface Request {
   tier: number | 'auto';
   format: Format;
   plot: boolean;
+  /** --rate or --increase. */
+  fn: QueryFn | undefined;
 }
 
 const OPTIONS = {
@@ -99,6 +110,8 @@ const OPTIONS = {
   tier: { type: 'string' },
   format: { type: 'string' },
   plot: { type: 'boolean' },
+  rate: { type: 'boolean' },
+  increase: { type: 'boolean' },
 } as const;
 
 function selectorOption(selector: string): Matcher[] {
@@ -140,6 +153,9 @@ function parseRequest(args: string[]): Request {
   if (start !== undefined && end !== undefined && start >= end)
     throw usageError('query', `--start (${formatTime(start)}) must be before --end (${formatTime(end)})`);
   const plotting = parsed.values['plot'] === true;
+  const rate = parsed.values['rate'] === true;
+  const increase = parsed.values['increase'] === true;
+  if (rate && increase) throw usageError('query', '--rate and --increase exclude each other: choose one');
   return {
     dir,
     selector,
@@ -151,6 +167,7 @@ function parseRequest(args: string[]): Request {
     tier: tierOption(v['tier']),
     format: formatOption(v['format'], plotting),
     plot: plotting,
+    fn: rate ? 'rate' : increase ? 'increase' : undefined,
   };
 }
 
@@ -183,6 +200,11 @@ function noMatch(req: Request, all: SeriesInfo[]): CliError {
   );
 }
 
+/** How a chart's legend says what it shows. */
+function fnNote(fn: QueryFn | undefined): string {
+  return fn === 'rate' ? ', rate per second' : fn === 'increase' ? ', increase per point' : '';
+}
+
 /** The chart of the planned series; its time axis is the window only when one was asked for. */
 function chart(store: Store, plans: readonly PlannedSeries[], req: Request, win: TimeWindow): string[] {
   const series = plans.map((p) => {
@@ -192,7 +214,7 @@ function chart(store: Store, plans: readonly PlannedSeries[], req: Request, win:
       interval: p.interval,
       timestamps,
       values,
-      note: `tier ${p.tier}, ${formatDuration(p.interval)}, ${plural(timestamps.length, 'point')}`,
+      note: `tier ${p.tier}, ${formatDuration(p.interval)}, ${plural(timestamps.length, 'point')}${fnNote(p.fn)}`,
     };
   });
   return plot(series, {
@@ -211,7 +233,7 @@ async function run(args: string[]): Promise<number> {
     if (selected.length === 0) throw noMatch(req, all);
     const win = timeWindow(store, req, selected);
     // Plan every series before printing, so an error (a tier one schema lacks) prints alone.
-    const plans = selected.map((info) => planSeries(store, info, win, req.tier));
+    const plans = selected.map((info) => planSeries(store, info, win, req.tier, req.fn));
     const out = new RowBuffer();
     if (req.plot) await out.write(`${chart(store, plans, req, win).join('\n')}\n`);
     else if (req.format === 'json') await printJson(out, store, plans);

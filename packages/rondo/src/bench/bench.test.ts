@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
 import { isRondoError } from '../errors.js';
 import {
+  formatInstrumentBench,
   formatWriteBench,
   type Percentiles,
   runConsolidateBench,
+  runInstrumentBench,
   runQueryBench,
   runWriteBench,
   type WriteBenchResult,
@@ -86,5 +88,20 @@ describe('rondo/bench', () => {
     assert.equal(r.series, 3);
     assert.equal(r.tiers, 3);
     assertPercentiles(r.usPerCall, 'usPerCall');
+  });
+
+  it('runInstrumentBench: the runtime collector and the prom-client bridge per sample', async () => {
+    const r = await runInstrumentBench({ samples: 50, spaced: 5, idleMs: 100, promMetrics: 50 });
+    assert.ok(r.runtime.series >= 50);
+    assertPercentiles(r.runtime.hotUs, 'runtime.hotUs');
+    assertPercentiles(r.runtime.spacedUs, 'runtime.spacedUs');
+    assert.ok(r.runtime.idleCpuUsPerSec.with >= 0 && r.runtime.idleCpuUsPerSec.without >= 0);
+    assert.ok(r.promClient !== null, 'prom-client is a dev dependency');
+    assert.ok(r.promClient.metrics >= 50, `${r.promClient.metrics} metrics`);
+    assert.ok(r.promClient.series > r.promClient.metrics);
+    assertPercentiles(r.promClient.sampleUs, 'promClient.sampleUs');
+    const text = formatInstrumentBench(r).join('\n');
+    for (const word of ['runtime collector', 'prom-client bridge', 'getMetricsAsJSON'])
+      assert.ok(text.includes(word));
   });
 });

@@ -15,6 +15,7 @@ import {
   WRITE_METHOD_NOTES,
   type WriteBenchResult,
 } from './index.js';
+import { formatInstrumentBench, type InstrumentBenchResult, runInstrumentBench } from './instrument.js';
 
 /** The document printed by `--json`. */
 export interface BenchReport {
@@ -30,6 +31,8 @@ export interface BenchReport {
   consolidate: ConsolidateBenchResult;
   /** The series catalogue: register(), registerMany(), reopen, readers. */
   catalog: CatalogBenchResult;
+  /** The runtime collector and the prom-client bridge, per sample. */
+  instrument: InstrumentBenchResult;
 }
 
 function parseArgs(argv: string[]): { json: boolean; points: number | undefined } {
@@ -69,6 +72,8 @@ async function main(): Promise<void> {
   status('consolidate() once per simulated second…');
   const consolidate = await runConsolidateBench();
   const catalog = await runCatalogBench({ onProgress: progress('register() 100,000 series') });
+  status('runtime collector and prom-client bridge…');
+  const instrument = await runInstrumentBench();
   status('');
   const cpu = cpus();
   const report: BenchReport = {
@@ -78,6 +83,7 @@ async function main(): Promise<void> {
     query,
     consolidate,
     catalog,
+    instrument,
   };
   if (json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -100,8 +106,10 @@ async function main(): Promise<void> {
     '',
     ...formatCatalogBench(catalog),
     '',
+    ...formatInstrumentBench(instrument),
+    '',
     WRITE_METHOD_NOTES,
-    '  query(), consolidate(): each call timed on its own with performance.now() (~0.05 µs overhead).',
+    '  query(), consolidate(), samples: each call timed on its own with performance.now() (~0.05 µs overhead).',
   ];
   process.stdout.write(`${out.join('\n')}\n`);
 }

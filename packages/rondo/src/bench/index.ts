@@ -16,6 +16,12 @@ export {
   formatCatalogBench,
   runCatalogBench,
 } from './catalog.js';
+export {
+  formatInstrumentBench,
+  type InstrumentBenchOptions,
+  type InstrumentBenchResult,
+  runInstrumentBench,
+} from './instrument.js';
 export type { Percentiles } from './stats.js';
 
 /** Options of {@link runWriteBench}. */

@@ -134,6 +134,24 @@ describe('dashboard in headless Chromium', options, () => {
     await page.close();
   });
 
+  test('a counter is charted as its rate per second by default; the button shows its raw values', async () => {
+    const { page, errors } = await openPage(`${server.url}#range=5m&m=http_requests_total`);
+    const c = chart(page, 'http_requests_total');
+    await c.and(page.locator('[data-fn="rate"][data-points]')).waitFor({ timeout: 30_000 });
+    assert.match((await c.locator('.tier').textContent()) ?? '', /rate per second/);
+    // The writer adds 40–59 per record, once a second and then every 250 ms: rates stay below
+    // 240/s, while the raw count is past 24,000 after the 10 minutes it filled first.
+    const rate = Number(await c.getAttribute('data-max'));
+    assert.ok(rate >= 40 && rate < 240, `rate ${rate}`);
+    await c.locator('button.mode').click();
+    await c.and(page.locator('[data-fn=""][data-points]')).waitFor({ timeout: 30_000 });
+    assert.ok(Number(await c.getAttribute('data-max')) > 24_000);
+    assert.match(page.url(), /raw=http_requests_total/);
+    assert.equal(await c.locator('button.mode').textContent(), 'show rate');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test('with a token, the page asks for it once and then shows the charts', async () => {
     const secured = await serveOn(reader, { token: 'let-me-in' });
     try {

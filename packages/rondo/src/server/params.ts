@@ -3,7 +3,7 @@
  * Unix seconds, steps as Prometheus durations or seconds, `match[]` selectors, and rondo's own
  * `tier` and `max_points`.
  */
-import { type Matcher, parseDuration, parseSelector } from '../index.js';
+import { type Matcher, parseDuration, parseSelector, type QueryFn } from '../index.js';
 import { HttpError } from './http.js';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
@@ -107,4 +107,14 @@ export function maxPointsParam(params: URLSearchParams, fallback: number, cap: n
     );
   }
   return n;
+}
+
+/** The `fn` parameter of /api/rondo/query: rate, increase, or none (the raw values). */
+export function fnParam(params: URLSearchParams): QueryFn | undefined {
+  const text = params.get('fn');
+  if (text === null || text === '') return undefined;
+  if (text !== 'rate' && text !== 'increase') {
+    throw new HttpError(400, `invalid parameter fn: ${JSON.stringify(text)} (rate or increase)`);
+  }
+  return text;
 }

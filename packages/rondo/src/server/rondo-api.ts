@@ -4,10 +4,10 @@
  * range in columns (one value array per series on its tier's grid, null where a slot has no
  * point) so a day of 1 s points is one small, fast response that a chart can use as it is.
  */
-import { formatSeries } from '../index.js';
+import { formatSeries, type QueryFn } from '../index.js';
 import type { Context } from './context.js';
 import { checkMethod, HttpError, requestParams, sendJson } from './http.js';
-import { durationParam, maxPointsParam, selectorParam, tierParam, timeParam } from './params.js';
+import { durationParam, fnParam, maxPointsParam, selectorParam, tierParam, timeParam } from './params.js';
 import { success } from './prom-json.js';
 import { matchSeries, readRanges, type SeriesPoints } from './select.js';
 
@@ -18,7 +18,7 @@ export function infoEndpoint(ctx: Context): void {
   sendJson(ctx.res, success(JSON.stringify({ ...info, newestEnd: ctx.store.newestEnd(), now: Date.now() })));
 }
 
-/** GET /api/rondo/series: every series, `{handle, name, labels, schema, id}` (id: the selector text). */
+/** GET /api/rondo/series: every series, `{handle, name, labels, schema, type, id}` (id: the selector text). */
 export function seriesListEndpoint(ctx: Context): void {
   checkMethod(ctx.req, ['GET']);
   const list = ctx.store.series().map((s) => ({ ...s, id: formatSeries(s.name, s.labels) }));
@@ -31,7 +31,7 @@ export function seriesListEndpoint(ctx: Context): void {
  * in about a millisecond, decoded by the page with one Float64Array); otherwise a JSON array with
  * null for those slots.
  */
-export function columnsJson(row: SeriesPoints, base64 = false): string {
+export function columnsJson(row: SeriesPoints, base64 = false, fn?: QueryFn): string {
   const { series, result } = row;
   const { timestamps, values, interval } = result;
   const n = timestamps.length;
@@ -40,6 +40,8 @@ export function columnsJson(row: SeriesPoints, base64 = false): string {
     name: series.name,
     labels: series.labels,
     schema: series.schema,
+    type: series.type,
+    ...(fn === undefined ? {} : { fn }),
     id: formatSeries(series.name, series.labels),
     tier: result.tier,
     interval,
@@ -58,9 +60,10 @@ export function columnsJson(row: SeriesPoints, base64 = false): string {
 
 /**
  * GET|POST /api/rondo/query?query=<selector>[&range=1h | &start=…][&end=…][&after=<ms>][&tier][&step]
- * [&max_points][&encoding=base64]. Times as in /api/v1 (RFC 3339 or Unix seconds); `end` defaults to the newest
+ * [&max_points][&encoding=base64][&fn=rate|increase]. Times as in /api/v1 (RFC 3339 or Unix seconds); `end` defaults to the newest
  * point of the store (its clock, so an idle store still shows its last hour); `after` (ms) keeps
- * the tier chosen for `start` but returns only newer points, for charts that follow a writer.
+ * the tier chosen for `start` but returns only newer points, for charts that follow a writer;
+ * `fn` reads the series as counters (per-second rate or increase at each point, see Store.query).
  */
 export async function rondoQueryEndpoint(ctx: Context): Promise<void> {
   checkMethod(ctx.req, ['GET', 'POST']);
@@ -76,6 +79,7 @@ export async function rondoQueryEndpoint(ctx: Context): Promise<void> {
     throw new HttpError(400, `invalid parameter after: ${JSON.stringify(afterText)} (a time in ms)`);
   }
   const step = durationParam(p, 'step');
+  const fn = fnParam(p);
   const { limits } = ctx;
   const rows = readRanges(ctx.store, matchSeries(ctx.store, [matchers]), {
     start,
@@ -86,10 +90,11 @@ export async function rondoQueryEndpoint(ctx: Context): Promise<void> {
     maxTotal: limits.maxPointsPerResponse,
     what: 'query',
     ...(after === undefined ? {} : { after }),
+    ...(fn === undefined ? {} : { fn }),
   });
   const encoding = p.get('encoding') ?? 'json';
   if (encoding !== 'json' && encoding !== 'base64')
     throw new HttpError(400, `invalid parameter encoding: ${JSON.stringify(encoding)} (json or base64)`);
-  const series = rows.map((r) => columnsJson(r, encoding === 'base64')).join(',');
+  const series = rows.map((r) => columnsJson(r, encoding === 'base64', fn)).join(',');
   sendJson(ctx.res, success(`{"start":${start},"end":${end},"series":[${series}]}`));
 }

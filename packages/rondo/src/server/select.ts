@@ -7,6 +7,7 @@ import {
   formatDuration,
   formatSeries,
   type Matcher,
+  type QueryFn,
   type QueryResult,
   type SeriesInfo,
   type Store,
@@ -127,6 +128,8 @@ export interface RangeRequest {
    * that follows a writer fetches new points from the tier it already shows.
    */
   after?: number;
+  /** Read the series as counters: their rate or increase at each point (see Store.query). */
+  fn?: QueryFn;
 }
 
 /** Plans every series first (400 when a bound is exceeded), then reads their points. */
@@ -160,6 +163,11 @@ export function readRanges(store: Store, series: readonly SeriesInfo[], req: Ran
   const end = Math.floor(req.end) + 1;
   return series.map((s, i) => ({
     series: s,
-    result: store.query(s.handle, { start: from, end: Math.max(from, end), tier: plans[i]!.tier }),
+    result: store.query(s.handle, {
+      start: from,
+      end: Math.max(from, end),
+      tier: plans[i]!.tier,
+      ...(req.fn === undefined ? {} : { fn: req.fn }),
+    }),
   }));
 }

@@ -293,6 +293,35 @@ describe('/api/rondo', () => {
     assert.equal(bad.status, 400);
   });
 
+  test('fn=rate and fn=increase read a counter per slot, on every tier and when following; other fns are 400', async () => {
+    const path = (q: string): string => `/api/rondo/query?query=requests_total&${q}`;
+    // One more per second: a rate of 1 at every point, the first one included (its predecessor
+    // lies before the range).
+    const fine = (await getJson(server, path('range=10s&fn=rate'))).body.data.series[0];
+    assert.equal(fine.type, 'counter');
+    assert.equal(fine.fn, 'rate');
+    assert.equal(fine.tier, 0);
+    assert.deepEqual(fine.values, Array(10).fill(1));
+    const coarse = (await getJson(server, path('range=2h&fn=rate'))).body.data.series[0];
+    assert.equal(coarse.tier, 1);
+    assert.ok(coarse.values.length > 600);
+    assert.ok(coarse.values.every((v: number | null) => v === 1));
+    const increase = (await getJson(server, path('range=2h&fn=increase'))).body.data.series[0];
+    assert.ok(
+      increase.values.every((v: number | null) => v === 10),
+      'a 10 s window gains 10',
+    );
+    const follow = (await getJson(server, path(`range=10s&fn=rate&after=${FILL_END - 3000}`))).body.data
+      .series[0];
+    assert.deepEqual(follow.values, [1, 1]);
+    const raw = (await getJson(server, path('range=3s'))).body.data.series[0];
+    assert.equal(raw.fn, undefined);
+    assert.deepEqual(raw.values, [7197, 7198, 7199]);
+    const bad = await getJson(server, path('fn=irate'));
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error, /fn: "irate" \(rate or increase\)/);
+  });
+
   test('after: newer points only, from the tier chosen for the whole range', async () => {
     const q = `query=cpu_usage{host="web1"}&range=2h&after=${FILL_END - 30_000}`;
     const { body } = await getJson(server, `/api/rondo/query?${q}`);

@@ -14,8 +14,12 @@ const state = {
   custom: null, // { start, end } in seconds for a custom range
   series: [],
   selected: new Set(),
+  raw: new Set(), // counters the user chose to see as raw values instead of rates
   charts: new Map(), // metric → chart
 };
+
+/** True when the metric has a series registered as a counter: its chart shows rates by default. */
+const isCounter = (name) => state.series.some((s) => s.name === name && s.type === 'counter');
 
 /** Decodes base64 columns (little-endian float64, NaN = no point) to numbers and nulls. */
 function decodeValues(series) {
@@ -147,6 +151,7 @@ function toggle(name, on) {
 
 function saveSelection() {
   const params = new URLSearchParams({ range: state.range, m: [...state.selected].join('\n') });
+  if (state.raw.size > 0) params.set('raw', [...state.raw].join('\n'));
   history.replaceState(null, '', `#${params}`);
 }
 
@@ -155,6 +160,7 @@ function loadSelection() {
   if (params.get('range') in RANGES) state.range = params.get('range');
   const names = (params.get('m') || '').split('\n').filter(Boolean);
   for (const n of names) state.selected.add(n);
+  for (const n of (params.get('raw') || '').split('\n').filter(Boolean)) state.raw.add(n);
   return names.length > 0;
 }
 
@@ -204,10 +210,10 @@ function alignGrid(columns) {
   return [xs, ...ys];
 }
 
-function tierText(series) {
+function tierText(series, fn) {
   const tiers = [...new Set(series.map((s) => `tier ${s.tier} (${duration(s.interval)})`))];
   const short = series.some((s) => !s.covered) ? ' · range reaches past the retention' : '';
-  return `${tiers.join(', ')}${short}`;
+  return `${tiers.join(', ')}${fn === 'rate' ? ' · rate per second' : ''}${short}`;
 }
 
 /** One chart card for a metric: all its series, a legend, the tier it reads. */
@@ -220,7 +226,18 @@ class Chart {
     this.title = document.createElement('h2');
     this.tier = document.createElement('span');
     this.tier.className = 'tier';
-    this.title.append(metric, this.tier);
+    // Counters: rate per second by default, raw values on request.
+    this.mode = document.createElement('button');
+    this.mode.type = 'button';
+    this.mode.className = 'mode';
+    this.mode.hidden = true;
+    this.mode.addEventListener('click', () => {
+      if (state.raw.has(metric)) state.raw.delete(metric);
+      else state.raw.add(metric);
+      saveSelection();
+      this.load();
+    });
+    this.title.append(metric, this.mode, this.tier);
     this.message = document.createElement('p');
     this.plotEl = document.createElement('div');
     this.plotEl.className = 'plot';
@@ -231,11 +248,25 @@ class Chart {
     this.busy = false;
   }
 
+  /** 'rate' for a counter not switched to raw values, else '' (the values as recorded). */
+  fn() {
+    return isCounter(this.metric) && !state.raw.has(this.metric) ? 'rate' : '';
+  }
+
+  /** The query parameters every request of this chart shares. */
+  params() {
+    const fn = this.fn();
+    return `query=${encodeURIComponent(metricSelector(this.metric))}&max_points=${MAX_POINTS}&encoding=base64${fn ? `&fn=${fn}` : ''}`;
+  }
+
   /** Loads the whole range (again). */
   async load() {
     this.busy = true;
     try {
-      const q = `query=${encodeURIComponent(metricSelector(this.metric))}&${rangeParams()}&max_points=${MAX_POINTS}&encoding=base64`;
+      this.shownFn = this.fn();
+      this.mode.hidden = !isCounter(this.metric);
+      this.mode.textContent = this.shownFn === 'rate' ? 'show raw values' : 'show rate';
+      const q = `${this.params()}&${rangeParams()}`;
       const data = await api(`/api/rondo/query?${q}`);
       this.start = data.start;
       this.end = data.end;
@@ -253,7 +284,7 @@ class Chart {
     this.ids = series.map((s) => s.id);
     this.tiers = series.map((s) => s.tier);
     this.interval = Math.min(...series.map((s) => s.interval));
-    this.tier.textContent = series.length ? tierText(series) : 'no series';
+    this.tier.textContent = series.length ? tierText(series, this.shownFn) : 'no series';
     this.data = alignGrid(series.length ? series : [{ interval: 1000, first: null, values: [] }]);
     if (series.length === 0) this.data = [[]];
     this.draw(series);
@@ -293,8 +324,17 @@ class Chart {
   mark() {
     const xs = this.data[0];
     let points = 0;
-    for (let k = 1; k < this.data.length; k++) for (const v of this.data[k]) if (v !== null) points++;
+    let max = null;
+    for (let k = 1; k < this.data.length; k++) {
+      for (const v of this.data[k]) {
+        if (v === null) continue;
+        points++;
+        if (max === null || v > max) max = v;
+      }
+    }
     this.el.dataset.points = String(points);
+    this.el.dataset.max = max === null ? '' : String(max);
+    this.el.dataset.fn = this.shownFn;
     this.el.dataset.last = xs.length ? String(Math.round(xs[xs.length - 1] * 1000)) : '';
     this.el.dataset.tier = [...new Set(this.tiers)].join(',');
   }
@@ -302,12 +342,14 @@ class Chart {
   /** Appends the points after the newest shown; reloads when the tier or the series change. */
   async follow() {
     if (this.busy || !this.plot) return;
+    // The series list now says it is a counter (or no longer): show it the new way.
+    if (this.fn() !== this.shownFn) return this.load();
     const xs = this.data[0];
     const last = xs.length ? Math.round(xs[xs.length - 1] * 1000) : this.end;
     this.busy = true;
     try {
       const range = RANGES[state.range] * 1000;
-      const q = `query=${encodeURIComponent(metricSelector(this.metric))}&range=${state.range}&after=${last}&max_points=${MAX_POINTS}&encoding=base64`;
+      const q = `${this.params()}&range=${state.range}&after=${last}`;
       const data = await api(`/api/rondo/query?${q}`);
       decodeValues(data.series);
       const ids = data.series.map((s) => s.id);

@@ -1,0 +1,71 @@
+// Option checks shared by the runtime collector and the bridges: known keys only, and extra
+// labels as an object of non-empty strings.
+import { type Labels, RondoError, Store } from '../index.js';
+
+/** ERR_RONDO_INVALID_ARGUMENT unless `options` is undefined or an object with only `allowed` keys. */
+export function checkOptionKeys(what: string, options: unknown, allowed: readonly string[]): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new RondoError(
+      'ERR_RONDO_INVALID_ARGUMENT',
+      `${what}: options must be an object like { ${allowed.join(', ')} }`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      throw new RondoError(
+        'ERR_RONDO_INVALID_ARGUMENT',
+        `${what}: unknown option ${JSON.stringify(key)} (known: ${allowed.join(', ')})`,
+      );
+    }
+  }
+}
+
+/**
+ * The `labels` option: undefined or an object of non-empty strings, none of whose keys is in
+ * `reserved` (labels the collector sets itself); a copy.
+ */
+export function labelsOption(what: string, labels: unknown, reserved: readonly string[] = []): Labels {
+  if (labels === undefined) return {};
+  if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) {
+    throw new RondoError('ERR_RONDO_INVALID_ARGUMENT', `${what}: labels must be an object of strings`);
+  }
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(labels)) {
+    if (typeof value !== 'string' || value === '' || key === '') {
+      throw new RondoError(
+        'ERR_RONDO_INVALID_LABEL',
+        `${what}: label ${JSON.stringify(key)} must have a non-empty string value, got ${JSON.stringify(value)}`,
+      );
+    }
+    if (reserved.includes(key)) {
+      throw new RondoError(
+        'ERR_RONDO_INVALID_LABEL',
+        `${what}: label ${JSON.stringify(key)} is set by the collector itself; choose another name`,
+      );
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+/** The default of an `onError` option: a process warning, as store.startMaintenance() does. */
+export function warn(err: unknown): void {
+  process.emitWarning(err instanceof Error ? err : new Error(String(err)));
+}
+
+/** ERR_RONDO_INVALID_ARGUMENT unless `store` is a Store open as a writer. */
+export function checkStore(what: string, store: unknown): asserts store is Store {
+  if (!(store instanceof Store)) {
+    throw new RondoError(
+      'ERR_RONDO_INVALID_ARGUMENT',
+      `${what}: expected a Store (from Store.open), got ${typeof store}`,
+    );
+  }
+  if (store.readOnly) {
+    throw new RondoError(
+      'ERR_RONDO_READ_ONLY',
+      `${what}: store ${store.dir} is open read-only; it needs the writer`,
+    );
+  }
+}
