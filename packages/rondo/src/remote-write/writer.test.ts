@@ -342,7 +342,8 @@ describe('startPush', () => {
         ...FAST,
         onEvent: (e) => e.type === 'fatal' && fatal.push(e.error),
       });
-      await sleep(100);
+      await waitUntil('the 401 to stop the pusher', () => fatal.length > 0, 10_000);
+      await sleep(100); // ten push periods: none may come
       assert.equal(fatal.length, 1);
       assert.equal(rx.requests.length, 1, 'no more pushes after a 401');
       await assert.rejects(pusher.stop(), (err: unknown) => err instanceof PushError && err.status === 401);
