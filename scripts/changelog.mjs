@@ -40,11 +40,14 @@ export function parseSubject(subject) {
   return { type: m[1], scope: m[2], bang: m[3] === '!', text: m[4] };
 }
 
-/** `<` outside code spans escaped, so `rondo migrate <store>` is not read as an HTML tag. */
+/**
+ * Markdown's special characters escaped outside code spans: `<` (so `rondo migrate <store>` is not
+ * read as an HTML tag), `*` and `_` (so `__proto__` stays itself, not bold).
+ */
 function markdown(text) {
   return text
     .split(/(`[^`]*`)/)
-    .map((part, i) => (i % 2 === 1 ? part : part.replaceAll('<', '\\<')))
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/[<*_]/g, '\\$&')))
     .join('');
 }
 

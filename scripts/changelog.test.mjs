@@ -60,7 +60,10 @@ test('releases from v* tags, newest first; sections by kind, entries by scope; d
   commit('docs: the README');
   const b = commit('fix: a bug');
   git('tag', 'v0.1.0');
-  const c = commit('perf(ring): faster `record()` for <slot> math', '2026-02-01T10:00:00Z');
+  const c = commit(
+    'perf(ring): faster `record()` for <slot> math on __proto__ and *all* `a_b`',
+    '2026-02-01T10:00:00Z',
+  );
   commit('test(ring): more tests');
   const d = commit('feat(cli)!: rondo info prints JSON by default');
   const e = commit('feat(cli): rondo query\n\nBREAKING CHANGE: --range takes a unit.\n\nMore text.');
@@ -91,7 +94,7 @@ test('releases from v* tags, newest first; sections by kind, entries by scope; d
 
 ### Performance
 
-- **ring:** faster \`record()\` for \\<slot> math (${c})
+- **ring:** faster \`record()\` for \\<slot> math on \\_\\_proto\\_\\_ and \\*all\\* \`a_b\` (${c})
 
 ## 0.1.0 (2026-01-01)
 
