@@ -1,5 +1,6 @@
-// Runs every compiled test file (dist/**/*.test.js in each workspace package) with node:test.
-// Node 20's runner does not expand globs, so the files are listed here.
+// Runs every compiled test file (dist/**/*.test.js in each workspace package) and the tests of the
+// repository's own scripts (scripts/*.test.mjs, plain JavaScript like the scripts they check) with
+// node:test. Node 20's runner does not expand globs, so the files are listed here.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -18,6 +19,8 @@ function collect(dir, out) {
 
 const files = [];
 for (const pkg of readdirSync(join(root, 'packages'))) collect(join(root, 'packages', pkg, 'dist'), files);
+for (const name of readdirSync(join(root, 'scripts')))
+  if (name.endsWith('.test.mjs')) files.push(join(root, 'scripts', name));
 const filter = process.argv.slice(2);
 const selected = filter.length ? files.filter((f) => filter.some((part) => f.includes(part))) : files;
 if (selected.length === 0) {

@@ -78,7 +78,6 @@ export type Hints = Partial<Record<string, string>>;
 /** Hints for core error codes, so every message says what to do next. */
 const HINTS: Hints = {
   ERR_RONDO_CORRUPT: 'the store files are damaged or not a rondo store',
-  ERR_RONDO_NATIVE: 'rebuild the addon with `npm rebuild rondo`',
   ERR_RONDO_INVALID_TIER: "pick one of the tiers `rondo info` lists, or 'auto'",
 };
 

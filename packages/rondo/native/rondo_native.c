@@ -1,6 +1,13 @@
 // rondo's native addon: the few system calls Node does not expose.
 // mmap/munmap/msync for the slab files and flock for the single-writer lock.
 // N-API only, so one build loads on every Node version from 20 on.
+#if !defined(__linux__)
+// flock, posix_fallocate and the mapping rules below are Linux's; macOS and Windows need the work
+// planned in docs/architecture.md ("Platforms"). Stop here rather than build something that fails
+// at run time.
+#error "rondo's native addon supports Linux only (see Platforms in docs/architecture.md)"
+#endif
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -9,7 +16,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <node_api.h>
@@ -62,10 +68,16 @@ static napi_value rn_map(napi_env env, napi_callback_info info) {
     return throw_type(env, "length must be a positive number");
   if (napi_get_value_bool(env, argv[2], &writable) != napi_ok) return throw_type(env, "writable must be a boolean");
 
-  struct stat st;
-  if (fstat(fd, &st) != 0) return throw_errno(env, "fstat", errno);
   // Mapping past the end of the file would turn a later access into SIGBUS: refuse it here.
-  if ((double)st.st_size < length) return throw_errno(env, "map: file is shorter than the mapping", EINVAL);
+  // The size comes from lseek rather than fstat, whose symbol needs glibc 2.33: this way the
+  // prebuilt addon runs on every glibc Node 20 runs on (2.28). The offset is put back.
+  off_t here = lseek(fd, 0, SEEK_CUR);
+  if (here < 0) return throw_errno(env, "lseek", errno);
+  off_t size = lseek(fd, 0, SEEK_END);
+  int size_errno = errno;
+  if (lseek(fd, here, SEEK_SET) < 0) return throw_errno(env, "lseek", errno);
+  if (size < 0) return throw_errno(env, "lseek", size_errno);
+  if ((double)size < length) return throw_errno(env, "map: file is shorter than the mapping", EINVAL);
 
   size_t len = (size_t)length;
   int prot = writable ? (PROT_READ | PROT_WRITE) : PROT_READ;

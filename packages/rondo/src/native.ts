@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { RondoError } from './errors.js';
 
 /** The functions of the N-API addon (native/rondo_native.c). */
@@ -44,18 +47,52 @@ function wrapErrors(raw: NativeAddon): NativeAddon {
   return wrapped as unknown as NativeAddon;
 }
 
-/** Loads the addon once; a missing build is an ERR_RONDO_NATIVE that says how to build it. */
+/** The package directory, where node-gyp-build looks for build/Release and prebuilds/. */
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+/** node-gyp-build's loader: the path of the addon that fits this host, or a throw saying why none does. */
+type AddonResolver = ((dir: string) => unknown) & { resolve(dir: string): string };
+
+/**
+ * What to do when no addon loads: rondo ships a prebuilt addon for linux-x64 (glibc); other Linux
+ * hosts compile one from source; other systems are not supported yet.
+ */
+function howToFix(): string {
+  if (process.platform !== 'linux')
+    return (
+      `rondo runs on Linux only for now (this is ${process.platform}-${process.arch}): macOS and Windows need ` +
+      'other system calls for mapping files and locking (see "Platforms" in docs/architecture.md)'
+    );
+  const musl = existsSync('/etc/alpine-release') ? ' musl' : ''; // how node-gyp-build tells
+  return (
+    `rondo ships a prebuilt addon for linux-x64 (glibc); on this host (linux-${process.arch}${musl}) compile one from ` +
+    `source with \`node ${join(PACKAGE_DIR, 'scripts', 'build-addon.mjs')}\` (needs python3, make and a C compiler)`
+  );
+}
+
+/**
+ * Loads the addon once, with node-gyp-build: a from-source build in build/Release if there is one,
+ * else the prebuilt file for this platform from prebuilds/. None that fits, or one that does not
+ * load, is an ERR_RONDO_NATIVE that says what to do.
+ */
 export function native(): NativeAddon {
   if (addon) return addon;
   const require = createRequire(import.meta.url);
+  const load = require('node-gyp-build') as AddonResolver;
+  let path: string;
   try {
-    addon = wrapErrors(require('../build/Release/rondo_native.node') as NativeAddon);
+    path = load.resolve(PACKAGE_DIR);
+  } catch (cause) {
+    throw new RondoError('ERR_RONDO_NATIVE', `no native addon fits this host. ${howToFix()}.`, {
+      cause,
+    });
+  }
+  try {
+    addon = wrapErrors(require(path) as NativeAddon);
   } catch (cause) {
     throw new RondoError(
       'ERR_RONDO_NATIVE',
-      'rondo: the native addon (build/Release/rondo_native.node) could not be loaded. ' +
-        'Build it with `npm rebuild rondo` (or `node scripts/build-addon.mjs` in packages/rondo); ' +
-        `it needs python3, make, a C compiler and the Node headers. Cause: ${(cause as Error).message}`,
+      `the native addon ${path} could not be loaded (${(cause as Error).message}). ${howToFix()}.`,
       { cause },
     );
   }

@@ -12,6 +12,14 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 // Inside the repository, not under os.tmpdir(): `import 'rondo'` must resolve through the workspace.
 const scratch = scratchDirs('quickstart', root);
 
+test("the package's README (what npm shows) has the same quick start as the repository's", () => {
+  const block = (file: string): string | undefined =>
+    /<!-- quickstart[^>]*-->\s*```js\n([\s\S]*?)```/.exec(readFileSync(file, 'utf8'))?.[1];
+  const repository = block(join(root, 'README.md'));
+  assert.ok(repository);
+  assert.equal(block(join(root, 'packages', 'rondo', 'README.md')), repository);
+});
+
 test('the README quick start runs as written and prints what the README says', () => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const m = /<!-- quickstart[^>]*-->\s*```js\n([\s\S]*?)```/.exec(readme);

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, type TestContext, test } from 'node:test';
 
 /** An aligned, realistic epoch time in ms (2023-11-14T22:13:20Z) that tests build times from. */
 export const T0 = 1_700_000_000_000;
@@ -226,6 +226,18 @@ export function needs(what: string, available: boolean, install: string): { skip
     process.stderr.write(`# SKIP: ${notice}\n`);
   }
   return { skip: notice };
+}
+
+/**
+ * {@link needs} for a need found missing only while a test runs (a package registry that does not
+ * answer): skips the running test `t` with a visible notice, or fails it under
+ * `RONDO_REQUIRE_ALL=1`. The caller returns right after.
+ */
+export function skipUnavailable(t: TestContext, what: string, install: string): void {
+  const notice = `${what}: not available here (${install})`;
+  if (REQUIRE_ALL) assert.fail(`${notice}; RONDO_REQUIRE_ALL=1 forbids skipping`);
+  process.stderr.write(`# SKIP: ${notice}\n`);
+  t.skip(notice);
 }
 
 /** {@link needs} for a command on the PATH, e.g. `needsCommand('prometheus', 'apt-get install prometheus')`. */

@@ -4,7 +4,7 @@
 // has arrived, never with two different values, and a pusher that neither keeps a process alive
 // nor blocks record().
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Child, rejectsCode, scratchDirs, sleep, T0, throwsCode, waitUntil } from 'rondo-testkit';
@@ -66,6 +66,9 @@ describe('RemoteWriter', () => {
     assert.equal(h['content-type'], 'application/x-protobuf');
     assert.equal(h['x-prometheus-remote-write-version'], '0.1.0');
     assert.equal(h['user-agent'], USER_AGENT);
+    // The version is the package's own, not a copy that can fall behind it.
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    assert.equal(USER_AGENT, `rondo-remote-write/${pkg.version}`);
     assert.equal(h['authorization'], 'Bearer tok');
     assert.equal(h['x-scope-orgid'], 'team');
     assert.deepEqual(

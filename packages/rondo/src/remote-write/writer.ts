@@ -1,11 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { promLabels, sanitizeLabelName } from '../codec/labels.js';
 import { encodeWriteRequest, type PromLabel, type PromSeries } from '../codec/protobuf.js';
 import { snappyCompress } from '../codec/snappy.js';
 import { type Duration, parseTimerDuration } from '../duration.js';
 import { RondoError } from '../errors.js';
 
-/** The User-Agent sent with every request. */
-export const USER_AGENT = 'rondo-remote-write/0.1.0';
+/** rondo's version, from its own package.json (two levels above dist/remote-write/ and src/remote-write/). */
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** The User-Agent sent with every request: `rondo-remote-write/<version of the rondo package>`. */
+export const USER_AGENT = `rondo-remote-write/${VERSION}`;
 
 /** A series to push: what `Store.drain` returns in `batch.series` fits. */
 export interface PushSeries {
