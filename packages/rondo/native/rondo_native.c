@@ -1,5 +1,6 @@
 // rondo's native addon: the few system calls Node does not expose.
-// mmap/munmap/msync for the slab files and flock for the single-writer lock.
+// mmap/munmap/msync for the slab files and flock for the single-writer lock; and the scan loop of
+// a query, which must be fast in a process that has just started.
 // N-API only, so one build loads on every Node version from 20 on.
 #if !defined(__linux__)
 // flock, posix_fallocate and the mapping rules below are Linux's; macOS and Windows need the work
@@ -196,6 +197,89 @@ static napi_value rn_allocate(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// The data and element count of a typed array argument, or false when it is not one of `type`.
+static bool typed_array(napi_env env, napi_value value, napi_typedarray_type type, void **data, size_t *length) {
+  napi_typedarray_type actual;
+  if (napi_get_typedarray_info(env, value, &actual, length, data, NULL, NULL) != napi_ok) return false;
+  return actual == type;
+}
+
+// scan(ts, values, base, pos, count, lo, hi, times, vals, k, ms, interval) -> new k.
+// The checked scan of Ring.read (see ring.ts) for `count` consecutive ring positions from `pos`:
+// the value of a position is kept only when its timestamp words are those of its expected slot
+// (lo, hi for the first, one interval in ns more for each next), and when it is not NaN; kept
+// points go to times/vals from k on, each with its slot start (ms, ms + interval, ...). In C
+// because a query in a fresh process (the CLI's) would otherwise run this loop in V8's
+// interpreter: here it runs at memory speed from the first call. Plain loads: the caller
+// trusts the result only when the ring's seqlock did not move (see docs/storage-format.md).
+static napi_value rn_scan(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 12) return throw_type(env, "scan() takes twelve arguments");
+  int32_t *ts;
+  double *values, *times, *vals;
+  size_t ts_len, values_len, times_len, vals_len;
+  if (!typed_array(env, argv[0], napi_int32_array, (void **)&ts, &ts_len) ||
+      !typed_array(env, argv[1], napi_float64_array, (void **)&values, &values_len) ||
+      !typed_array(env, argv[7], napi_float64_array, (void **)&times, &times_len) ||
+      !typed_array(env, argv[8], napi_float64_array, (void **)&vals, &vals_len))
+    return throw_type(env, "scan: ts must be an Int32Array; values, times and vals Float64Arrays");
+  double base, pos, count, k, ms, interval;
+  uint32_t lo, hi;
+  if (napi_get_value_double(env, argv[2], &base) != napi_ok || napi_get_value_double(env, argv[3], &pos) != napi_ok ||
+      napi_get_value_double(env, argv[4], &count) != napi_ok || napi_get_value_uint32(env, argv[5], &lo) != napi_ok ||
+      napi_get_value_uint32(env, argv[6], &hi) != napi_ok || napi_get_value_double(env, argv[9], &k) != napi_ok ||
+      napi_get_value_double(env, argv[10], &ms) != napi_ok || napi_get_value_double(env, argv[11], &interval) != napi_ok)
+    return throw_type(env, "scan: base, pos, count, lo, hi, k, ms and interval must be numbers");
+  // Every index the loop touches is checked once, here: a wrong argument throws, never reads or
+  // writes outside the arrays.
+  if (!(base >= 0 && pos >= 0 && count >= 0 && k >= 0 && interval > 0) || pos + count > (double)ts_len / 2 ||
+      base + pos + count > (double)values_len || k + count > (double)times_len || k + count > (double)vals_len)
+    return throw_type(env, "scan: a range is outside its array");
+  uint64_t expected = ((uint64_t)hi << 32) | lo;
+  const uint64_t step = (uint64_t)interval * 1000000u;
+  size_t out = (size_t)k;
+  size_t p = (size_t)pos;
+  const size_t end = p + (size_t)count;
+  const double *column = values + (size_t)base;
+  // Blocks of 8 positions: when all hold their own slot and a value (a series recorded every
+  // interval, the common case) they are checked without a branch per position and copied whole;
+  // otherwise position by position.
+  while (p < end) {
+    const size_t n = end - p < 8 ? end - p : 8;
+    uint64_t bad = n < 8;
+    for (size_t i = 0; i < n; i++) {
+      uint64_t word;
+      memcpy(&word, &ts[2 * (p + i)], sizeof word);  // little-endian: the low word first
+      double v = column[p + i];
+      bad |= (word ^ (expected + i * step)) | (uint64_t)(v != v);
+    }
+    if (!bad) {
+      for (size_t i = 0; i < 8; i++) {
+        times[out + i] = ms + (double)i * interval;
+        vals[out + i] = column[p + i];
+      }
+      out += 8;
+    } else {
+      for (size_t i = 0; i < n; i++) {
+        uint64_t word;
+        memcpy(&word, &ts[2 * (p + i)], sizeof word);
+        double v = column[p + i];
+        if (word != expected + i * step || v != v) continue;  // another slot's, or NaN: no value
+        times[out] = ms + (double)i * interval;
+        vals[out++] = v;
+      }
+    }
+    p += n;
+    ms += (double)n * interval;
+    expected += n * step;
+  }
+  napi_value result;
+  napi_create_double(env, (double)out, &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"map", NULL, rn_map, NULL, NULL, NULL, napi_default, NULL},
@@ -204,6 +288,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"lock", NULL, rn_lock, NULL, NULL, NULL, napi_default, NULL},
       {"unlock", NULL, rn_unlock, NULL, NULL, NULL, napi_default, NULL},
       {"allocate", NULL, rn_allocate, NULL, NULL, NULL, napi_default, NULL},
+      {"scan", NULL, rn_scan, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -18,6 +18,25 @@ export interface NativeAddon {
   unlock(fd: number): void;
   /** posix_fallocate of the first `length` bytes (no-op where the file system cannot). */
   allocate(fd: number, length: number): void;
+  /**
+   * The checked scan of a query (see Ring.read): the points of `count` consecutive positions from
+   * `pos` whose timestamp words are their expected slot's (`lo`, `hi` for the first, one
+   * interval more for each next), written to `times`/`vals` from `k`; returns the new end.
+   */
+  scan(
+    ts: Int32Array,
+    values: Float64Array,
+    base: number,
+    pos: number,
+    count: number,
+    lo: number,
+    hi: number,
+    times: Float64Array,
+    vals: Float64Array,
+    k: number,
+    ms: number,
+    interval: number,
+  ): number;
 }
 
 let addon: NativeAddon | undefined;
@@ -44,6 +63,9 @@ function wrapErrors(raw: NativeAddon): NativeAddon {
       }
     };
   }
+  // scan is called per query and throws only on a wrong argument (a bug): called as it is, without
+  // the wrapper's rest arguments and try/catch.
+  wrapped.scan = raw.scan;
   return wrapped as unknown as NativeAddon;
 }
 

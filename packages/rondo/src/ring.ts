@@ -1,3 +1,5 @@
+import { native } from './native.js';
+import { scanAtomic, uninitialized } from './ring-scan.js';
 import { OFFSET, type Slab, storeU64 } from './slab.js';
 import { MAX_TIMESTAMP_MS, nsHigh, nsLow, SlotWords, W_HI, W_LO } from './timestamp.js';
 
@@ -270,8 +272,8 @@ export class Ring {
     if (from < oldest) from = oldest;
     if (to > newest) to = newest;
     const count = Math.max(0, to - from + 1);
-    const times = new Float64Array(count);
-    const vals = new Float64Array(count);
+    const times = uninitialized(count);
+    const vals = uninitialized(count);
     let k = -1;
     if (!this.concurrent) {
       k = this.scan(column, from, count, times, vals, false);
@@ -289,7 +291,11 @@ export class Ring {
     return { timestamps: times.slice(0, k), values: vals.slice(0, k) };
   }
 
-  /** One pass over `count` slots from `from`, filling known points; returns how many. */
+  /**
+   * One pass over `count` slots from `from`, filling known points; returns how many. The slots
+   * are cut into at most two runs of consecutive positions (before and after the ring wraps),
+   * each scanned by the addon's loop, or by the atomic one.
+   */
   private scan(
     column: number,
     from: number,
@@ -303,32 +309,31 @@ export class Ring {
     const ts = slab.ts32;
     const base = column * slots;
     const w = stamp.words;
-    stamp.ms[0] = from * intervalMs;
-    stamp.seek();
     let k = 0;
     let pos = mod(from, slots);
     let ms = from * intervalMs;
-    for (let i = 0; i < count; i++) {
-      const lo = w[W_LO]!;
-      const hi = w[W_HI]!;
-      if (atomic) {
-        if (Atomics.load(ts, 2 * pos) === lo && Atomics.load(ts, 2 * pos + 1) === hi) {
-          const v = values[base + pos]!;
-          if (!Number.isNaN(v) && Atomics.load(ts, 2 * pos) === lo && Atomics.load(ts, 2 * pos + 1) === hi) {
-            times[k] = ms;
-            vals[k++] = v;
-          }
-        }
-      } else if (ts[2 * pos] === lo && ts[2 * pos + 1] === hi) {
-        const v = values[base + pos]!;
-        if (!Number.isNaN(v)) {
-          times[k] = ms;
-          vals[k++] = v;
-        }
-      }
-      pos = pos + 1 === slots ? 0 : pos + 1;
-      ms += intervalMs;
-      stamp.next();
+    for (let left = count; left > 0; pos = 0) {
+      const run = Math.min(left, slots - pos);
+      stamp.ms[0] = ms;
+      stamp.seek();
+      k = atomic
+        ? scanAtomic(ts, values, base, pos, run, w, times, vals, k, ms, intervalMs)
+        : native().scan(
+            ts,
+            values,
+            base,
+            pos,
+            run,
+            w[W_LO]! >>> 0,
+            w[W_HI]! >>> 0,
+            times,
+            vals,
+            k,
+            ms,
+            intervalMs,
+          );
+      left -= run;
+      ms += run * intervalMs;
     }
     return k;
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
 import { isRondoError } from '../errors.js';
@@ -13,6 +13,7 @@ import {
   runWriteBench,
   type WriteBenchResult,
 } from './index.js';
+import { BEGIN, END, type ReadmeFigures, RUST_DESIGN, readmeSection, replaceSection } from './readme.js';
 
 // Shapes and sanity only: timings depend on the machine, so nothing here asserts a speed.
 
@@ -77,10 +78,15 @@ describe('rondo/bench', () => {
     await assert.rejects(runQueryBench({ slots: 1 }), invalid);
   });
 
-  it('runQueryBench', async () => {
-    const r = await runQueryBench({ slots: 600 });
+  it('runQueryBench: warm, in fresh processes, and the floors beside them', async () => {
+    const r = await runQueryBench({ slots: 600, processes: 2 });
     assert.equal(r.slots, 600);
+    assert.equal(r.processes, 2);
     assertPercentiles(r.msPerQuery, 'msPerQuery');
+    assertPercentiles(r.floorMs, 'floorMs');
+    assertPositive(r.firstMs, 'firstMs');
+    assertPositive(r.firstFloorMs, 'firstFloorMs');
+    await assert.rejects(runQueryBench({ slots: 600, processes: 0 }), (err: unknown) => isRondoError(err));
   });
 
   it('runConsolidateBench', async () => {
@@ -103,5 +109,102 @@ describe('rondo/bench', () => {
     const text = formatInstrumentBench(r).join('\n');
     for (const word of ['runtime collector', 'prom-client bridge', 'getMetricsAsJSON'])
       assert.ok(text.includes(word));
+  });
+});
+
+describe('the README table (npm run bench -- --readme)', () => {
+  const p = (p50: number): Percentiles => ({ p50, p99: 2 * p50, p999: 3 * p50 });
+  const write = (opsPerSec: number): WriteBenchResult => ({
+    node: 'v20.0.0',
+    points: 10_000_000,
+    series: 30,
+    tiers: 1,
+    record: { opsPerSec, nsPerCall: p(20), gcEvents: 0 },
+    fsWriteSync: { opsPerSec: opsPerSec / 100, nsPerCall: p(2000) },
+    udpSend: { opsPerSec: opsPerSec / 300, nsPerCall: p(6000) },
+    ratio: { fsWriteSync: 100, udpSend: 300 },
+  });
+  const figures: ReadmeFigures = {
+    node: 'v20.0.0',
+    host: { cpu: 'Test CPU', cpus: 2 },
+    write: [write(50e6), write(40e6)],
+    query: {
+      slots: 86_400,
+      msPerQuery: p(0.2),
+      floorMs: p(0.1),
+      firstMs: 2,
+      firstFloorMs: 1.25,
+      processes: 5,
+    },
+    consolidate: { series: 30, tiers: 3, usPerCall: p(8) },
+    catalog: {
+      series: 100_000,
+      registerFirstUs: 20,
+      registerLastUs: 10,
+      registerTotalMs: 1400,
+      registerManyMs: 700,
+      reopenMs: 200,
+      reopen1kMs: 5,
+      readerPickup1kMs: 2,
+    },
+  };
+
+  it('puts each figure beside its same-run baseline, the ratio, the target and the Rust design', () => {
+    const section = readmeSection(figures, new Date('2026-12-03T00:00:00Z'));
+    const lines = section.split('\n');
+    assert.equal(lines[0], BEGIN);
+    assert.equal(lines.at(-1), END);
+    assert.match(section, /Measured on 2026-12-03 with Node v20\.0\.0, Test CPU \(2 logical CPUs/);
+    const row = (label: string): string[] => {
+      const line = lines.find((l) => l.includes(label));
+      assert.ok(line, `a row for ${label}`);
+      return line.split('|').map((c) => c.trim());
+    };
+    // 1e9 / 50e6 = 20 ns; fs.writeSync at 1/100 of the rate = 2000 ns.
+    assert.deepEqual(row('(1 tier)').slice(2, 7), [
+      '20.0 ns (50.0 M/s)',
+      '`fs.writeSync` 16 B: 2.0 µs',
+      '100× faster',
+      '≤ 6.0 ns (1.2× Rust)',
+      `${RUST_DESIGN.recordNs.toFixed(1)} ns`,
+    ]);
+    assert.deepEqual(row('warm (p50)').slice(2, 7), [
+      '0.20 ms (p99 0.40 ms)',
+      'copying its bytes into fresh arrays: 0.10 ms',
+      '2.00× the floor',
+      '≤ 0.25 ms',
+      '0.67 ms',
+    ]);
+    assert.deepEqual(row('fresh process').slice(2, 5), [
+      '2.00 ms',
+      "a fresh process writing the result's arrays: 1.25 ms",
+      '1.60× the floor',
+    ]);
+    assert.deepEqual(row('last 1,000 of 100,000').slice(2, 6), ['10 µs', 'the first 1,000', '0.50×', '≤ 2×']);
+    assert.deepEqual(row('reopen (writer), 100,000').slice(2, 3), ['200 ms']);
+    // Aligned columns: every row of the table is as long as the header.
+    const rows = lines.filter((l) => l.startsWith('|'));
+    assert.ok(rows.length >= 14);
+    for (const r of rows) assert.equal([...r].length, [...rows[0]!].length, r);
+  });
+
+  it('replaces only the generated section, and refuses a README without one', () => {
+    const readme = `# title\n\nprose\n${BEGIN}\nold table\n${END}\n\nmore prose\n`;
+    assert.equal(replaceSection(readme, 'NEW'), '# title\n\nprose\nNEW\n\nmore prose\n');
+    for (const bad of ['# no markers\n', `${END}\n${BEGIN}\n`])
+      assert.throws(
+        () => replaceSection(bad, 'NEW'),
+        (err: unknown) => isRondoError(err) && err.code === 'ERR_RONDO_INVALID_ARGUMENT',
+      );
+  });
+
+  it("the repository's README carries a generated section", () => {
+    const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf(BEGIN), readme.indexOf(END) + END.length);
+    assert.ok(readme.includes(BEGIN) && section.endsWith(END), 'README.md has the bench:begin/end markers');
+    assert.match(
+      section,
+      /\| figure +\| this run +\| baseline, same run +\| vs baseline +\| target +\| Rust design +\|/,
+    );
   });
 });

@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: runs every rondo benchmark and prints a report, or one JSON document with
- * `--json`. Options: `--points=N` (record() calls per pass, default 10 M). Progress goes to
- * stderr, only when stderr is a terminal.
+ * `--json`. Options: `--points=N` (record() calls per pass, default 10 M); `--readme[=PATH]`
+ * also writes the figures into the benchmark section of PATH (default ./README.md). Progress
+ * goes to stderr, only when stderr is a terminal.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, platform } from 'node:os';
 import { type CatalogBenchResult, formatCatalogBench, runCatalogBench } from './catalog.js';
 import {
@@ -16,6 +18,7 @@ import {
   type WriteBenchResult,
 } from './index.js';
 import { formatInstrumentBench, type InstrumentBenchResult, runInstrumentBench } from './instrument.js';
+import { readmeSection, replaceSection } from './readme.js';
 
 /** The document printed by `--json`. */
 export interface BenchReport {
@@ -35,18 +38,23 @@ export interface BenchReport {
   instrument: InstrumentBenchResult;
 }
 
-function parseArgs(argv: string[]): { json: boolean; points: number | undefined } {
+function parseArgs(argv: string[]): { json: boolean; points: number | undefined; readme: string | null } {
   let json = false;
   let points: number | undefined;
+  let readme: string | null = null;
   for (const arg of argv) {
     if (arg === '--json') json = true;
     else if (arg.startsWith('--points=')) points = Number(arg.slice('--points='.length));
+    else if (arg === '--readme' || arg.startsWith('--readme='))
+      readme = arg.slice('--readme='.length) || 'README.md';
     else {
-      process.stderr.write(`usage: bench.js [--json] [--points=N]\nunknown argument: ${arg}\n`);
+      process.stderr.write(
+        `usage: bench.js [--json] [--points=N] [--readme[=PATH]]\nunknown argument: ${arg}\n`,
+      );
       process.exit(2);
     }
   }
-  return { json, points };
+  return { json, points, readme };
 }
 
 const tty = process.stderr.isTTY === true;
@@ -60,14 +68,16 @@ function progress(label: string): (done: number, total: number) => void {
 }
 
 async function main(): Promise<void> {
-  const { json, points } = parseArgs(process.argv.slice(2));
+  const { json, points, readme } = parseArgs(process.argv.slice(2));
+  // A README without the section is refused before minutes of measuring.
+  if (readme !== null) replaceSection(readFileSync(readme, 'utf8'), '');
   const write: WriteBenchResult[] = [];
   for (const tiers of [1, 3] as const) {
     write.push(
       await runWriteBench({ points, tiers, onProgress: progress(`record() with ${tiers} tier(s)`) }),
     );
   }
-  status('query() over a full 86,400-slot tier…');
+  status('query() over a full 86,400-slot tier, warm and in fresh processes…');
   const query = await runQueryBench();
   status('consolidate() once per simulated second…');
   const consolidate = await runConsolidateBench();
@@ -85,6 +95,12 @@ async function main(): Promise<void> {
     catalog,
     instrument,
   };
+  if (readme !== null) {
+    // Read again: an edit made while the bench ran is kept.
+    writeFileSync(readme, replaceSection(readFileSync(readme, 'utf8'), readmeSection(report)));
+    status('');
+    process.stderr.write(`wrote the benchmark table into ${readme}\n`);
+  }
   if (json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return;
@@ -99,7 +115,10 @@ async function main(): Promise<void> {
     formatWriteBenchTable(write[1]!),
     '',
     `query() of one series over ${query.slots.toLocaleString('en-US')} filled 1 s slots (30-series schema):`,
-    `  ${pct(query.msPerQuery, 3, 'ms')} per query (each of 300 queries timed on its own)`,
+    `  warm: ${pct(query.msPerQuery, 3, 'ms')} per query (each of 300 queries timed on its own)`,
+    `    floor, same run: ${pct(query.floorMs, 3, 'ms')} (two fresh result arrays filled by native copies of the bytes read)`,
+    `  first query in a fresh process (reader beside the writer): ${query.firstMs.toFixed(3)} ms, median of ${query.processes}`,
+    `    floor, same run: ${query.firstFloorMs.toFixed(3)} ms (a fresh process allocating and writing the result's arrays)`,
     '',
     `consolidate() once per simulated second, ${consolidate.series} series, 3 tiers (1s/10m, 10s/6h avg, 5m/7d avg):`,
     `  ${pct(consolidate.usPerCall, 1, 'µs')} per call (each call timed on its own, after 20 simulated minutes)`,

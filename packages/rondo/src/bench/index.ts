@@ -22,6 +22,7 @@ export {
   type InstrumentBenchResult,
   runInstrumentBench,
 } from './instrument.js';
+export { type QueryBenchResult, runQueryBench } from './query.js';
 export type { Percentiles } from './stats.js';
 
 /** Options of {@link runWriteBench}. */
@@ -54,14 +55,6 @@ export interface WriteBenchResult {
   udpSend: { opsPerSec: number; nsPerCall: Percentiles };
   /** record() ops/s divided by each baseline's ops/s. */
   ratio: { fsWriteSync: number; udpSend: number };
-}
-
-/** What {@link runQueryBench} measured. */
-export interface QueryBenchResult {
-  /** Slots of the queried tier, all filled. */
-  slots: number;
-  /** Wall time of one query() of one series over the whole tier, ms. */
-  msPerQuery: Percentiles;
 }
 
 /** What {@link runConsolidateBench} measured. */
@@ -267,44 +260,6 @@ export async function runWriteBench(options: WriteBenchOptions = {}): Promise<Wr
       udpSend: { opsPerSec: udp.opsPerSec, nsPerCall: udp.nsPerCall },
       ratio: { fsWriteSync: record.opsPerSec / fs.opsPerSec, udpSend: record.opsPerSec / udp.opsPerSec },
     };
-  });
-}
-
-/**
- * query() of one series over a whole tier of `slots` 1-second slots (default 86_400: one day),
- * every slot filled, in a 30-series schema. Each query is timed on its own (it takes ~ms).
- */
-export async function runQueryBench(options: { slots?: number } = {}): Promise<QueryBenchResult> {
-  const slots = positiveInt(options.slots, 86_400, 'slots');
-  if (slots < 2)
-    throw new RondoError('ERR_RONDO_INVALID_ARGUMENT', `bench: slots must be at least 2, got ${slots}`);
-  const series = 30;
-  const queries = 300;
-  return withTempDir('rondo-bench-', (dir) => {
-    const store = Store.open(`${dir}/store`, {
-      schemas: [{ name: 'bench', maxSeries: series, tiers: [{ interval: 1000, retention: slots * 1000 }] }],
-    });
-    try {
-      const handles = registerAll(store, series);
-      for (let n = 0; n < slots; n++) {
-        const t = T0 + n * 1000;
-        for (let i = 0; i < series; i++) store.record(handles[i]!, n + i, t);
-      }
-      const range = { start: T0, end: T0 + slots * 1000 };
-      const times = new Float64Array(queries);
-      let check = 0;
-      for (let q = -30; q < queries; q++) {
-        const start = performance.now();
-        const r = store.query(handles[q & 15]!, range);
-        const dt = performance.now() - start;
-        if (q >= 0) times[q] = dt;
-        check += r.values.length;
-      }
-      if (check !== (queries + 30) * slots) throw new Error('bench: a query did not return every slot');
-      return { slots, msPerQuery: percentiles(times) };
-    } finally {
-      store.close();
-    }
   });
 }
 
