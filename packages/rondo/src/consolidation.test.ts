@@ -13,14 +13,13 @@ import {
   Fixture,
   FUNCTIONS,
   foldRef,
-  prng,
   ReaderProcess,
   type RefTier,
   referenceTiers,
   schemaOf,
   storeTier,
 } from './test-fixtures/consolidation-common.js';
-import { refusesConfig, scratchDirs, throwsCode, twoTiers } from './test-fixtures/helpers.js';
+import { prng, refusesConfig, scratchDirs, throwsCode, twoTiers } from './test-fixtures/helpers.js';
 
 const scratch = scratchDirs('consolidation');
 

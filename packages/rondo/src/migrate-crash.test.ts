@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Child } from 'rondo-testkit';
 import type { SchemaConfig } from './index.js';
 import { Store } from './store.js';
-import { scratchDirs, sleep, T0, throwsCode, twoTiers } from './test-fixtures/helpers.js';
+import { prng, scratchDirs, sleep, T0, throwsCode, twoTiers } from './test-fixtures/helpers.js';
 import { generationOf, seriesRows, snapshot, storeFiles } from './test-fixtures/migrate-helpers.js';
 
 const dir = scratchDirs('migrate-crash');
@@ -91,18 +91,6 @@ function template(): string {
   return d;
 }
 
-/** A small seeded generator (mulberry32), so that a failing run can be repeated with its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Round {
   /** 'migrate' (Store.migrate) or 'open' (Store.open with migrate: true). */
   mode: 'migrate' | 'open';
@@ -160,7 +148,7 @@ test('a migration SIGKILLed at any moment leaves exactly the old or the new stor
   assert.notDeepEqual(fresh.points, old.points);
 
   const seed = Number(process.env['RONDO_TEST_SEED'] ?? Date.now() % 1_000_000);
-  const rand = random(seed);
+  const rand = prng(seed);
   const pick = (n: number) => 1 + Math.floor(rand() * n);
   t.diagnostic(`seed ${seed} (RONDO_TEST_SEED repeats it); ${calls} fs calls, ${ref.took.toFixed(0)} ms`);
   const rounds: Round[] = [

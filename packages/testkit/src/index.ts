@@ -116,6 +116,21 @@ export async function rejectsCode(
   return assert.fail(`${what === undefined ? '' : `${what}: `}expected ${code}, but the promise resolved`);
 }
 
+/**
+ * A small seeded random number generator (mulberry32), numbers in [0, 1): a failing run can be
+ * repeated with its seed, and a child process agrees with its parent test given the same one.
+ */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

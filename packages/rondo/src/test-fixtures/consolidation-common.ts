@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import type { Consolidation, SchemaConfig } from '../schema.js';
 import type { Store } from '../store.js';
-import { Child } from './helpers.js';
+import { Child, prng } from './helpers.js';
 
 /** The six consolidation functions. */
 export const FUNCTIONS: readonly Consolidation[] = ['avg', 'min', 'max', 'last', 'sum', 'count'];
@@ -154,18 +154,6 @@ export function assertTierMatches(
     if (!Number.isNaN(e)) compared++;
   }
   return compared;
-}
-
-/** A small deterministic PRNG (mulberry32) for fixtures that must agree with their parent test. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Tiers of the SIGKILL test: small rings that wrap many times. */

@@ -15,6 +15,7 @@ export {
   type MessageCheck,
   needs,
   needsCommand,
+  prng,
   rejectsCode,
   removeDir,
   scratchDirs,

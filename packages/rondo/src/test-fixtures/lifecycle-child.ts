@@ -17,6 +17,7 @@
 //   printing `done <i> <json result>` after each, then waits for stdin to end (or a SIGKILL).
 import { existsSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { prng } from 'rondo-testkit';
 import { RondoError, type SeriesHandle, Store } from '../index.js';
 import { at, code, SLOT0 } from './lifecycle-common.js';
 
@@ -30,22 +31,10 @@ function say(line: string): void {
 const HARD_LIMIT_MS = 30_000;
 setTimeout(() => process.exit(3), HARD_LIMIT_MS).unref();
 
-/** A small deterministic generator (mulberry32): runs are repeatable for a seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The churn writer (see the module note). */
 function churn(seed: number, stopFile: string | undefined): void {
   const store = Store.open(dir!);
-  const rnd = random(seed);
+  const rnd = prng(seed);
   const live = new Map<SeriesHandle, string>();
   const retiredNames: string[] = [];
   for (const s of store.series()) if (s.retired === undefined) live.set(s.handle, s.name);
