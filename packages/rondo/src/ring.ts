@@ -50,8 +50,10 @@ export class Ring {
   readonly intervalMs: number;
   /** True for a reader's ring: the writer (another process) may move it at any time. */
   readonly concurrent: boolean;
-  /** The timestamp words of slots, for stamping and scanning. */
+  /** The timestamp words of slots, for stamping late slots and scanning. */
   private readonly stamp: SlotWords;
+  /** The writer's words of the newest slot: an advance to the next slot steps them (no division). */
+  private readonly head: SlotWords;
   /**
    * The ring's changing numbers, in a typed array because V8 allocates a fresh box for every
    * double stored in an object field: [S_NEWEST] newest slot (0 = empty; readers refresh it from
@@ -82,6 +84,7 @@ export class Ring {
     this.intervalMs = slab.id.intervalMs;
     this.concurrent = concurrent;
     this.stamp = new SlotWords(this.intervalMs);
+    this.head = new SlotWords(this.intervalMs);
     this.state[S_NEWEST] = slab.newest;
     this.setCurrent();
   }
@@ -117,13 +120,22 @@ export class Ring {
     return newest === 0 ? 0 : Math.max(1, newest - this.slots + 1);
   }
 
+  /** Sets record()'s bounds, the position and the head words from the newest slot. */
   private setCurrent(): void {
     const n = this.state[S_NEWEST]!;
     if (n === 0) return;
-    this.state[S_START] = n * this.intervalMs;
+    this.head.ms[0] = n * this.intervalMs;
+    this.head.seek();
+    this.setBounds(mod(n, this.slots));
+  }
+
+  /** Sets record()'s bounds to the newest slot, whose position is `pos`. */
+  private setBounds(pos: number): void {
+    const start = this.state[S_NEWEST]! * this.intervalMs;
+    this.state[S_START] = start;
     // The last slot a u64 of ns can stamp ends past that limit: the fast path must stop at it.
-    this.state[S_END] = Math.min((n + 1) * this.intervalMs, MAX_TIMESTAMP_MS + 1);
-    this.curPos = mod(n, this.slots);
+    this.state[S_END] = Math.min(start + this.intervalMs, MAX_TIMESTAMP_MS + 1);
+    this.curPos = pos;
   }
 
   /**
@@ -185,17 +197,19 @@ export class Ring {
     header[GENERATION_WORD] = (header[GENERATION_WORD]! + 1) >>> 0;
   }
 
-  /** Empties position `pos` and stamps it for slot state[S_SLOT], in an order a reader can trust; call between bumps. */
-  private prepare(pos: number): void {
+  /**
+   * Empties position `pos` and stamps it with the slot whose words `words` holds, in an order a
+   * reader can trust; call between bumps.
+   */
+  private prepare(pos: number, words: Int32Array): void {
     const { ts32, values } = this.slab;
     ts32[2 * pos] = 0;
     ts32[2 * pos + 1] = 0;
     const slots = this.slots;
     const columns = this.columns;
     for (let c = 0, i = pos; c < columns; c++, i += slots) values[i] = Number.NaN;
-    this.wordsOfSlot();
-    ts32[2 * pos + 1] = this.stamp.words[W_HI]!;
-    ts32[2 * pos] = this.stamp.words[W_LO]!;
+    ts32[2 * pos + 1] = words[W_HI]!;
+    ts32[2 * pos] = words[W_LO]!;
   }
 
   /** Writer: moves the newest slot forward to state[S_SLOT] (> newest), emptying every position it passes over. */
@@ -210,19 +224,39 @@ export class Ring {
         this.beforeLoss();
       }
     }
-    const ts = this.slab.ts;
     this.bumpGeneration();
-    // Un-stamp the positions passed over (at most one lap), walking positions as small integers.
+    let pos: number;
+    if (n === old + 1 && old !== 0) {
+      // The next slot, the common case: its position and words step from the newest's.
+      pos = this.curPos + 1 === slots ? 0 : this.curPos + 1;
+      this.head.next();
+    } else {
+      pos = this.jump(old, n);
+    }
+    this.prepare(pos, this.head.words);
+    this.state[S_SLOT] = n; // beforeLoss may have used it
+    this.publishNewest();
+    this.bumpGeneration();
+    this.setBounds(pos);
+  }
+
+  /**
+   * An advance past one slot or more (or into an empty ring), inside its section: un-stamps
+   * the positions passed over (at most one lap) and seeks the head words to slot `n`; returns
+   * its position.
+   */
+  private jump(old: number, n: number): number {
+    const slots = this.slots;
+    const ts = this.slab.ts;
+    // Walking positions as small integers.
     const skipped = old === 0 || n - old >= slots ? slots - 1 : n - old - 1;
     for (let i = 0, p = mod(n - skipped, slots); i < skipped; i++, p = p + 1 === slots ? 0 : p + 1) {
       ts[2 * p] = 0;
       ts[2 * p + 1] = 0;
     }
-    this.state[S_SLOT] = n; // beforeLoss may have used it; prepare() takes the slot from it
-    this.prepare(mod(n, slots));
-    this.publishNewest();
-    this.bumpGeneration();
-    this.setCurrent();
+    this.head.ms[0] = n * this.intervalMs;
+    this.head.seek();
+    return mod(n, slots);
   }
 
   /**
@@ -241,7 +275,7 @@ export class Ring {
     const w = this.stamp.words;
     if (ts[2 * pos] !== w[W_LO] || ts[2 * pos + 1] !== w[W_HI]) {
       this.bumpGeneration();
-      this.prepare(pos);
+      this.prepare(pos, w);
       this.bumpGeneration();
     }
     return pos;
