@@ -161,6 +161,29 @@ export class Catalog {
     return e !== undefined && e.handle === handle ? e : undefined;
   }
 
+  /** ERR_RONDO_INVALID_HANDLE for recording the retired series `e`. */
+  retiredHandle(e: SeriesEntry): RondoError {
+    return new RondoError(
+      'ERR_RONDO_INVALID_HANDLE',
+      `series ${e.handle} (${e.name}) was retired at ${new Date(e.retiredAt).toISOString()}: it can no longer be recorded (register it again for a new series)`,
+    );
+  }
+
+  /** ERR_RONDO_INVALID_HANDLE for a handle the catalogue does not have (any more). */
+  unknownHandle(handle: unknown): RondoError {
+    // Handles below nextHandle were given out (bar a few skipped ones): such a series was
+    // retired and forgotten once its data aged out; its handle is never given to another.
+    const given = typeof handle === 'number' && Number.isSafeInteger(handle) && handle >= 0;
+    const why =
+      given && handle < this.nextHandle
+        ? ': its series was retired and its data has aged out (a handle is never reused; register the series again for a new one)'
+        : '';
+    return new RondoError(
+      'ERR_RONDO_INVALID_HANDLE',
+      `${String(handle)} is not a series handle of this store${why}`,
+    );
+  }
+
   /** The live series with identity `key`, or undefined. */
   liveByKey(key: string): SeriesEntry | undefined {
     return this.live.get(key);
