@@ -1,11 +1,12 @@
 // What a Store reports about itself: info() (schemas, tiers, disk) and stats() (counters).
 import { statSync } from 'node:fs';
-import type { SchemaInfo, StoreInfo, StoreStats, TierInfo } from './api.js';
-import type { Catalog } from './catalog/catalog.js';
+import type { SchemaInfo, SeriesInfo, StoreInfo, StoreStats, TierInfo } from './api.js';
+import type { Catalog, SeriesEntry } from './catalog/catalog.js';
 import { agedOut } from './catalog/lifecycle.js';
 import { ioError } from './errors.js';
 import { metadataPath } from './layout.js';
 import { writerActive, writerPid } from './lock.js';
+import type { Schema } from './schema.js';
 import { slabBytes } from './slab.js';
 import type { TierSet } from './tiers.js';
 
@@ -100,4 +101,17 @@ export function storeStats(
     autoConsolidations += set.counters.autoConsolidations;
   }
   return { recorded, droppedLate, windowsWritten, autoConsolidations, ...series };
+}
+
+/** The public view of a catalogue entry (Store.series()). */
+export function seriesInfo(e: SeriesEntry, schemas: readonly Schema[]): SeriesInfo {
+  const info: SeriesInfo = {
+    handle: e.handle,
+    name: e.name,
+    labels: { ...e.labels },
+    schema: schemas[e.schema]!.name,
+    type: e.counter ? 'counter' : 'gauge',
+  };
+  if (!e.live) info.retired = e.retiredAt;
+  return info;
 }

@@ -23,13 +23,14 @@ import type { WriterLock } from './lock.js';
 import { startMaintenanceTimer } from './maintenance.js';
 import { type MigrateOptions, type MigrationResult, migrate } from './migrate.js';
 import { closeOpened, openStoreDir } from './open.js';
+import { lifeEnd, pointBefore, readSeries, trimToLife } from './query.js';
 import { applyCounterFn, checkQueryFn } from './rate.js';
-import { storeInfo, storeStats } from './report.js';
+import { seriesInfo, storeInfo, storeStats } from './report.js';
 import { S_END, S_START, S_WRITES } from './ring.js';
 import type { Schema } from './schema.js';
 import { T_TIME, type TierSet } from './tiers.js';
 import { MAX_TIMESTAMP_MS } from './timestamp.js';
-import { checkOptions, checkTier, checkTime } from './validate.js';
+import { checkTier } from './validate.js';
 
 /** Exclusive upper bound of a timestamp: slot times are stored as u64 ns. */
 const TIME_END = MAX_TIMESTAMP_MS + 1;
@@ -258,28 +259,8 @@ export class Store {
     if (this.closed) return closed(this.dir);
     if (this.readOnly) return readOnly('record', this.dir);
     const e = typeof handle === 'number' ? this.catalog.get(handle) : undefined;
-    if (e !== undefined && !e.live) {
-      return new RondoError(
-        'ERR_RONDO_INVALID_HANDLE',
-        `series ${handle} (${e.name}) was retired at ${new Date(e.retiredAt).toISOString()}: it can no longer be recorded (register it again for a new series)`,
-      );
-    }
-    return this.unknownHandle(handle);
-  }
-
-  /** ERR_RONDO_INVALID_HANDLE for a handle the catalogue does not have (any more). */
-  private unknownHandle(handle: unknown): RondoError {
-    // Handles below nextHandle were given out (bar a few skipped ones): such a series was
-    // retired and forgotten once its data aged out; its handle is never given to another.
-    const given = typeof handle === 'number' && Number.isSafeInteger(handle) && handle >= 0;
-    const why =
-      given && handle < this.catalog.nextHandle
-        ? ': its series was retired and its data has aged out (a handle is never reused; register the series again for a new one)'
-        : '';
-    return new RondoError(
-      'ERR_RONDO_INVALID_HANDLE',
-      `${String(handle)} is not a series handle of this store${why}`,
-    );
+    if (e !== undefined && !e.live) return this.catalog.retiredHandle(e);
+    return this.catalog.unknownHandle(handle);
   }
 
   /** The entry of a handle for reads (readers look for series registered since). */
@@ -290,7 +271,7 @@ export class Store {
       this.refresh();
       e = typeof handle === 'number' ? this.catalog.get(handle) : undefined;
     }
-    if (e === undefined) throw this.unknownHandle(handle);
+    if (e === undefined) throw this.catalog.unknownHandle(handle);
     return e;
   }
 
@@ -302,7 +283,8 @@ export class Store {
     this.refresh();
     const e = this.entryOf(handle);
     const fn = checkQueryFn((options as QueryOptions | null)?.fn);
-    let result = this.read(e, options);
+    const set = this.sets[e.schema]!;
+    let result = readSeries(set, e, options);
     if (this.readOnly) {
       // A reader looks at the catalogue again: had the writer retired the series and given its
       // column to another while the points were read, the other's points (all at or after the
@@ -311,54 +293,8 @@ export class Store {
       result = trimToLife(result, lifeEnd(this.catalog, e));
     }
     if (fn === undefined || result.timestamps.length === 0) return result;
-    const prev = this.pointBefore(e, result.tier, result.timestamps[0]!);
+    const prev = pointBefore(set, e, result.tier, result.timestamps[0]!);
     return { ...result, ...applyCounterFn(result, fn, prev) };
-  }
-
-  /**
-   * The newest known point of `e` in `tier` before `t`, or null: where a rate's first point
-   * starts from. Looks back 16 slots, then 256, … up to the whole ring, so the usual case (the
-   * slot just before) reads a few slots.
-   */
-  private pointBefore(e: SeriesEntry, tier: number, t: number): [number, number] | null {
-    const ring = this.sets[e.schema]!.rings[tier]!;
-    const reach = ring.slots * ring.intervalMs;
-    for (let span = 16 * ring.intervalMs; ; span *= 16) {
-      const r = this.read(e, { start: t - span, end: t, tier });
-      const n = r.timestamps.length;
-      if (n > 0) return [r.timestamps[n - 1]!, r.values[n - 1]!];
-      if (span >= reach || t - span <= e.floor) return null;
-    }
-  }
-
-  /** query() for a known entry. */
-  private read(e: SeriesEntry, options: QueryOptions): QueryResult {
-    const set = this.sets[e.schema]!;
-    checkOptions('query', options, ['start', 'end', 'tier', 'fn']);
-    const start = checkTime('query', 'start', options.start);
-    const end = checkTime('query', 'end', options.end);
-    if (start !== undefined && end !== undefined && start > end) {
-      throw new RondoError('ERR_RONDO_INVALID_RANGE', `query: start (${start}) is after end (${end})`);
-    }
-    const want = options.tier ?? 0;
-    const auto = want === 'auto' ? set.autoTier(start ?? Number.NEGATIVE_INFINITY) : null;
-    const have = `schema ${set.schema.name} has tiers 0..${set.rings.length - 1} and 'auto'`;
-    const tier = auto?.tier ?? checkTier('query', want, (t) => t < set.rings.length, have);
-    const ring = set.rings[tier]!;
-    const newest = ring.currentNewest();
-    const covered = start === undefined || (auto?.covered ?? ring.covers(newest, start));
-    // The series owns its column only from its floor to its retirement (see SeriesEntry).
-    const from = Math.max(
-      start === undefined ? 0 : Math.ceil(start / ring.intervalMs),
-      Math.ceil(e.floor / ring.intervalMs),
-    );
-    let to = end === undefined ? newest : Math.ceil(end / ring.intervalMs) - 1;
-    if (e.retiredAt !== Number.POSITIVE_INFINITY)
-      to = Math.min(to, Math.ceil(e.retiredAt / ring.intervalMs) - 1);
-    // A column at or above the published count has never been cleared (see catalog/load.ts).
-    if (e.column >= set.columns) to = -1;
-    const points = ring.read(e.column, from, to, newest);
-    return { tier, interval: ring.intervalMs, covered, timestamps: points.timestamps, values: points.values };
   }
 
   /** The series in handle order, live and retired (those whose data has not aged out yet). */
@@ -496,40 +432,6 @@ export class Store {
   schemaList(): readonly Schema[] {
     return this.schemas;
   }
-}
-
-/** The public view of a catalogue entry. */
-function seriesInfo(e: SeriesEntry, schemas: readonly Schema[]): SeriesInfo {
-  const info: SeriesInfo = {
-    handle: e.handle,
-    name: e.name,
-    labels: { ...e.labels },
-    schema: schemas[e.schema]!.name,
-    type: e.counter ? 'counter' : 'gauge',
-  };
-  if (!e.live) info.retired = e.retiredAt;
-  return info;
-}
-
-/**
- * When the points of `e` (an entry taken before a reader's refresh) stop being its own, as the
- * catalogue knows now: its retirement. An entry the catalogue no longer has was forgotten
- * (aged out), perhaps after a compaction rebuilt the catalogue without updating `e`: then the
- * retirement `e` knew, or, if `e` still looked live, -Infinity (any point read may be another's).
- */
-function lifeEnd(catalog: Catalog, e: SeriesEntry): number {
-  const now = catalog.get(e.handle);
-  if (now !== undefined) return now.retiredAt;
-  return e.live ? Number.NEGATIVE_INFINITY : e.retiredAt;
-}
-
-/** Drops the points of `r` at or after `end` (a reader's result, see query()). */
-function trimToLife(r: QueryResult, end: number): QueryResult {
-  const n = r.timestamps.length;
-  if (n === 0 || r.timestamps[n - 1]! < end) return r;
-  let k = n;
-  while (k > 0 && r.timestamps[k - 1]! >= end) k--;
-  return { ...r, timestamps: r.timestamps.slice(0, k), values: r.values.slice(0, k) };
 }
 
 /** The default of StoreOptions.maxFutureSkew: clocks of one fleet rarely differ by more. */

@@ -64,7 +64,9 @@ export function loadCatalog(src: CatalogSource): LoadedCatalog {
     for (const r of read.records) catalog.apply(r);
     // A retire record replayed here may still be in the page cache only (its writer was killed
     // before any fsync): reusing its column must fsync the journal first, like for one retired now.
-    for (const e of catalog.entries()) if (!e.live) e.retireEnd = log.bytes;
+    catalog.forEach((e) => {
+      if (!e.live) e.retireEnd = log.bytes;
+    });
     finish(catalog, src, src.writable);
   } catch (err) {
     log.close();
