@@ -172,95 +172,164 @@ function recordPlain(
  * the loop itself allocates nothing) and the timed pass (percentiles).
  */
 export async function runWriteBench(options: WriteBenchOptions = {}): Promise<WriteBenchResult> {
-  const series = positiveInt(options.series, 30, 'series');
-  const wanted = positiveInt(options.points, 10_000_000, 'points');
-  const tiers = options.tiers ?? 1;
-  if (tiers !== 1 && tiers !== 3)
-    throw new RondoError('ERR_RONDO_INVALID_ARGUMENT', `bench: tiers must be 1 or 3, got ${String(tiers)}`);
-  const onProgress = options.onProgress;
-  const rounds = Math.max(1, Math.round(BATCH_TARGET / series));
-  const batchCalls = rounds * series;
-  const batches = Math.max(1, Math.round(wanted / batchCalls));
-  const points = batches * batchCalls;
-  const warmupBatches = Math.max(1, Math.round(Math.min(WARMUP_MAX, points) / batchCalls));
-  const total = (warmupBatches + 2 * batches) * batchCalls;
-  const values = new Float64Array(series);
-  for (let i = 0; i < series; i++) values[i] = 100 + i * 0.25;
-
+  const plan = planWrite(options);
   return withTempDir('rondo-bench-', async (dir) => {
     const store = Store.open(`${dir}/store`, {
-      schemas: [tiers === 1 ? oneTier(series) : threeTiers(series)],
+      schemas: [plan.tiers === 1 ? oneTier(plan.series) : threeTiers(plan.series)],
     });
     let record: WriteBenchResult['record'];
     try {
-      const handles = registerAll(store, series);
-      let t = T0;
-      const times = new Float64Array(Math.max(batches, warmupBatches));
-      // Warm-up: alternate both loops in chunks so each is optimized as a whole function, not only by OSR.
-      const chunks = Math.min(10, warmupBatches);
-      let done = 0;
-      for (let c = 0; c < chunks; c++) {
-        const n = Math.floor(((c + 1) * warmupBatches) / chunks) - Math.floor((c * warmupBatches) / chunks);
-        const half = n >> 1;
-        t = recordTimed(store, handles, values, rounds, n - half, t, times);
-        t = recordPlain(store, handles, values, rounds * half, t);
-        done += n * batchCalls;
-        onProgress?.(done, total);
-      }
-
-      // Untimed pass: throughput and GC events. GC entries are delivered later, so they are
-      // collected after the pass and kept only when they started inside it.
-      await nextTurn();
-      const gcStarts: number[] = [];
-      const observer = new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) gcStarts.push(e.startTime);
-      });
-      observer.observe({ entryTypes: ['gc'] });
-      const plainStart = performance.now();
-      t = recordPlain(store, handles, values, rounds * batches, t);
-      const plainEnd = performance.now();
-      await nextTurn();
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      observer.disconnect();
-      const gcEvents = gcStarts.filter((s) => s >= plainStart && s <= plainEnd).length;
-      done += points;
-      onProgress?.(done, total);
-
-      // Timed pass, in chunks so progress can be reported between them (never inside a batch).
-      const progressChunks = Math.min(10, batches);
-      let b = 0;
-      for (let c = 0; c < progressChunks; c++) {
-        const end = Math.floor(((c + 1) * batches) / progressChunks);
-        t = recordTimed(store, handles, values, rounds, end - b, t, times.subarray(b, end));
-        b = end;
-        onProgress?.(done + b * batchCalls, total);
-      }
-      record = {
-        opsPerSec: (points * 1000) / (plainEnd - plainStart),
-        nsPerCall: percentiles(times, batches, 1e6 / batchCalls),
-        gcEvents,
-      };
+      const run: WriteRun = { plan, store, handles: registerAll(store, plan.series), t: T0, done: 0 };
+      const times = new Float64Array(Math.max(plan.batches, plan.warmupBatches));
+      warmUp(run, times);
+      const untimed = await untimedPass(run);
+      timedPass(run, times);
+      record = { ...untimed, nsPerCall: percentiles(times, plan.batches, 1e6 / plan.batchCalls) };
       const stats = store.stats();
-      if (stats.recorded !== total) {
-        throw new Error(`bench: the store counted ${stats.recorded} points, the bench recorded ${total}`);
+      if (stats.recorded !== plan.total) {
+        throw new Error(
+          `bench: the store counted ${stats.recorded} points, the bench recorded ${plan.total}`,
+        );
       }
     } finally {
       store.close();
     }
-    const baselineCalls = Math.min(200_000, Math.max(640, Math.round(points / 50)));
+    const baselineCalls = Math.min(200_000, Math.max(640, Math.round(plan.points / 50)));
     const fs = benchFsWriteSync(dir, baselineCalls);
     const udp = await benchUdpSend(baselineCalls);
     return {
       node: process.version,
-      points,
-      series,
-      tiers,
+      points: plan.points,
+      series: plan.series,
+      tiers: plan.tiers,
       record,
       fsWriteSync: { opsPerSec: fs.opsPerSec, nsPerCall: fs.nsPerCall },
       udpSend: { opsPerSec: udp.opsPerSec, nsPerCall: udp.nsPerCall },
       ratio: { fsWriteSync: record.opsPerSec / fs.opsPerSec, udpSend: record.opsPerSec / udp.opsPerSec },
     };
   });
+}
+
+/** The sizes of a write benchmark, from its options. */
+interface WritePlan {
+  series: number;
+  tiers: 1 | 3;
+  /** Rounds per timed batch (every series once per round). */
+  rounds: number;
+  /** record() calls per batch. */
+  batchCalls: number;
+  /** Batches per measured pass. */
+  batches: number;
+  /** record() calls per measured pass. */
+  points: number;
+  /** Batches of warm-up. */
+  warmupBatches: number;
+  /** record() calls in all. */
+  total: number;
+  /** The value of series i is values[i] plus the round number (mod 1024). */
+  values: Float64Array;
+  onProgress: ((done: number, total: number) => void) | undefined;
+}
+
+/** A write benchmark under way: its store and where time and progress stand. */
+interface WriteRun {
+  plan: WritePlan;
+  store: Store;
+  handles: number[];
+  /** The next round's timestamp. */
+  t: number;
+  /** record() calls made so far. */
+  done: number;
+}
+
+function planWrite(options: WriteBenchOptions): WritePlan {
+  const series = positiveInt(options.series, 30, 'series');
+  const wanted = positiveInt(options.points, 10_000_000, 'points');
+  const tiers = options.tiers ?? 1;
+  if (tiers !== 1 && tiers !== 3)
+    throw new RondoError('ERR_RONDO_INVALID_ARGUMENT', `bench: tiers must be 1 or 3, got ${String(tiers)}`);
+  const rounds = Math.max(1, Math.round(BATCH_TARGET / series));
+  const batchCalls = rounds * series;
+  const batches = Math.max(1, Math.round(wanted / batchCalls));
+  const points = batches * batchCalls;
+  const warmupBatches = Math.max(1, Math.round(Math.min(WARMUP_MAX, points) / batchCalls));
+  const values = new Float64Array(series);
+  for (let i = 0; i < series; i++) values[i] = 100 + i * 0.25;
+  const total = (warmupBatches + 2 * batches) * batchCalls;
+  return {
+    series,
+    tiers,
+    rounds,
+    batchCalls,
+    batches,
+    points,
+    warmupBatches,
+    total,
+    values,
+    onProgress: options.onProgress,
+  };
+}
+
+/** Warm-up: alternates both loops in chunks so each is optimized as a whole function, not only by OSR. */
+function warmUp(run: WriteRun, times: Float64Array): void {
+  const { plan, store, handles } = run;
+  const chunks = Math.min(10, plan.warmupBatches);
+  for (let c = 0; c < chunks; c++) {
+    const n =
+      Math.floor(((c + 1) * plan.warmupBatches) / chunks) - Math.floor((c * plan.warmupBatches) / chunks);
+    const half = n >> 1;
+    run.t = recordTimed(store, handles, plan.values, plan.rounds, n - half, run.t, times);
+    run.t = recordPlain(store, handles, plan.values, plan.rounds * half, run.t);
+    run.done += n * plan.batchCalls;
+    plan.onProgress?.(run.done, plan.total);
+  }
+}
+
+/**
+ * The untimed pass: throughput, and GC events. GC entries are delivered later, so they are
+ * collected after the pass and kept only when they started inside it.
+ */
+async function untimedPass(run: WriteRun): Promise<{ opsPerSec: number; gcEvents: number }> {
+  const { plan } = run;
+  await nextTurn();
+  const gcStarts: number[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcStarts.push(e.startTime);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const start = performance.now();
+  run.t = recordPlain(run.store, run.handles, plan.values, plan.rounds * plan.batches, run.t);
+  const end = performance.now();
+  await nextTurn();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  observer.disconnect();
+  run.done += plan.points;
+  plan.onProgress?.(run.done, plan.total);
+  return {
+    opsPerSec: (plan.points * 1000) / (end - start),
+    gcEvents: gcStarts.filter((s) => s >= start && s <= end).length,
+  };
+}
+
+/** The timed pass into `times`, in chunks so progress can be reported between them (never inside a batch). */
+function timedPass(run: WriteRun, times: Float64Array): void {
+  const { plan } = run;
+  const chunks = Math.min(10, plan.batches);
+  let b = 0;
+  for (let c = 0; c < chunks; c++) {
+    const end = Math.floor(((c + 1) * plan.batches) / chunks);
+    run.t = recordTimed(
+      run.store,
+      run.handles,
+      plan.values,
+      plan.rounds,
+      end - b,
+      run.t,
+      times.subarray(b, end),
+    );
+    b = end;
+    plan.onProgress?.(run.done + b * plan.batchCalls, plan.total);
+  }
 }
 
 /**

@@ -53,13 +53,22 @@ const us = (x: number): string => `${x < 10 ? x.toFixed(1) : x.toFixed(0)} µs`;
 const ns = (x: number): string => (x >= 1000 ? us(x / 1000) : `${x.toFixed(1)} ns`);
 const times = (x: number): string => `${x < 10 ? x.toFixed(2) : x.toFixed(0)}×`;
 
-/** One row per figure: what, this run, the same-run baseline, the ratio to it, the target, the Rust design. */
+/**
+ * One row per figure: what, this run, the same-run baseline, the ratio to it, the target, the
+ * Rust design.
+ */
 function rows(f: ReadmeFigures): string[][] {
-  const [one, three] = f.write as [WriteBenchResult, WriteBenchResult];
-  const { query: q, catalog: c } = f;
+  return [
+    ...writeRows(f.write as [WriteBenchResult, WriteBenchResult]),
+    ...queryRows(f),
+    ...catalogRows(f.catalog),
+  ];
+}
+
+/** The rows of record(), with one tier and with three. */
+function writeRows([one, three]: [WriteBenchResult, WriteBenchResult]): string[][] {
   const recordNs = (w: WriteBenchResult): number => 1e9 / w.record.opsPerSec;
   const writeSyncNs = (w: WriteBenchResult): number => 1e9 / w.fsWriteSync.opsPerSec;
-  const n = c.series.toLocaleString('en-US');
   return [
     [
       '`record()`, 30 series, 1 s slots, explicit time (1 tier)',
@@ -85,6 +94,13 @@ function rows(f: ReadmeFigures): string[][] {
       '0',
       '',
     ],
+  ];
+}
+
+/** The rows of query (warm, first in a fresh process) and consolidate(). */
+function queryRows(f: ReadmeFigures): string[][] {
+  const q = f.query;
+  return [
     [
       `\`query\`, 1 series × ${q.slots.toLocaleString('en-US')} slots, warm (p50)`,
       `${ms(q.msPerQuery.p50)} (p99 ${ms(q.msPerQuery.p99)})`,
@@ -109,6 +125,13 @@ function rows(f: ReadmeFigures): string[][] {
       '',
       us(RUST_DESIGN.consolidateUs),
     ],
+  ];
+}
+
+/** The rows of the series catalogue. */
+function catalogRows(c: CatalogBenchResult): string[][] {
+  const n = c.series.toLocaleString('en-US');
+  return [
     [
       '`register()` per call, the first 1,000 series',
       us(c.registerFirstUs),
