@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setImmediate as yieldNow } from 'node:timers/promises';
 import { JOURNAL_HEADER_BYTES, JOURNAL_OFFSET } from './catalog/journal.js';
+import { SeriesLog } from './catalog/series-log.js';
 import { type SeriesHandle, Store } from './index.js';
 import { Ring } from './ring.js';
 import { patchBytes, readBytes } from './test-fixtures/bytes.js';
@@ -68,6 +69,32 @@ function holdJournal(path: string): { replaced(): boolean } {
 }
 
 describe('a reader in this process', () => {
+  test('a series registered while a reader opens is found by that reader', () => {
+    const d = scratch();
+    const w = Store.open(d, { schemas: SCHEMAS });
+    w.register('before');
+    // The registration lands while the opening reader reads the journal (after the file was
+    // read, before the open finished): the reader's first look must pick it up.
+    const real = SeriesLog.open;
+    let late: SeriesHandle | undefined;
+    SeriesLog.open = (...args: Parameters<typeof SeriesLog.open>) => {
+      const opened = real.apply(SeriesLog, args);
+      if (late === undefined) late = w.register('late');
+      return opened;
+    };
+    let r: Store;
+    try {
+      r = Store.open(d, { readOnly: true });
+    } finally {
+      SeriesLog.open = real;
+    }
+    assert.ok(late !== undefined);
+    assert.equal(r.lookup('late'), late);
+    assert.deepEqual(listing(r), listing(w));
+    r.close();
+    w.close();
+  });
+
   test('follows new series, retirements and reuse by reading only what was appended', () => {
     const d = scratch();
     const journal = join(d, 'series.journal');

@@ -145,6 +145,10 @@ function openOnce(dir: string, options: StoreOptions): OpenedStore {
     const data = dataDir(dir, meta.generation);
     for (const schema of schemas)
       sets.push(new TierSet(schema, mapSlabs(data, schema, !readOnly), !readOnly));
+    // Read before the journal: the writer appends a record, then bumps catalogSeq, so a
+    // registration landing while the journal is read shows as a new catalogSeq at the reader's
+    // next refresh (read after, it could count a record the catalogue missed).
+    const catalogSeq = sets[0]!.rings[0]!.slab.catalogSeq;
     const { catalog, log } = loadCatalog({
       metadataPath: metadataPath(dir),
       dataDir: data,
@@ -154,7 +158,6 @@ function openOnce(dir: string, options: StoreOptions): OpenedStore {
       v1Series: meta.v1Series,
     });
     if (meta.version === 1 && !readOnly) writeMetadata(dir, schemas, meta.generation);
-    const catalogSeq = sets[0]!.rings[0]!.slab.catalogSeq;
     return { dir, readOnly, schemas, sets, catalog, log, lock, dataDir: data, catalogSeq };
   } catch (err) {
     closeOpened(sets, null, lock);

@@ -57,9 +57,9 @@ function build(cells: Cell[], first: number, intervalMs: number) {
 function scanBoth(cells: Cell[], first: number, intervalMs: number) {
   const { ts, values, base, expected } = build(cells, first, intervalMs);
   const words = new SlotWords(intervalMs);
-  words.ms[0] = first * intervalMs;
-  words.seek();
   const out = (fn: 'native' | 'atomic') => {
+    words.ms[0] = first * intervalMs;
+    words.seek(); // the atomic scan steps it past the run
     const times = new Float64Array(cells.length + 2).fill(-1);
     const vals = new Float64Array(cells.length + 2).fill(-1);
     const ms = first * intervalMs;
@@ -80,7 +80,7 @@ function scanBoth(cells: Cell[], first: number, intervalMs: number) {
             ms,
             intervalMs,
           )
-        : scanAtomic(ts, values, base, 0, cells.length, w, times, vals, 2, ms, intervalMs);
+        : scanAtomic(ts, values, base, 0, cells.length, words, times, vals, 2, ms, intervalMs);
     assert.deepEqual([times[0], times[1], vals[0], vals[1]], [-1, -1, -1, -1], `${fn} wrote before k`);
     return { times: [...times.subarray(2, end)], vals: [...vals.subarray(2, end)] };
   };

@@ -351,7 +351,7 @@ export class Ring {
       stamp.ms[0] = ms;
       stamp.seek();
       k = atomic
-        ? scanAtomic(ts, values, base, pos, run, w, times, vals, k, ms, intervalMs)
+        ? scanAtomic(ts, values, base, pos, run, stamp, times, vals, k, ms, intervalMs)
         : native().scan(
             ts,
             values,

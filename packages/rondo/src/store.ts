@@ -200,12 +200,8 @@ export class Store {
   /** A point outside the current slot: advance the ring, open a late slot, or drop it. */
   private recordSlow(e: SeriesEntry): void {
     const set = e.set!;
+    this.checkPendingTime(e);
     const t = this.pending[P_TIME]!;
-    if (!(t >= set.minTime && t < TIME_END)) throw this.timestampError(t, set);
-    // A jump far ahead would empty the ring: allowed only up to maxFutureSkew past the clock.
-    // Date.now() (which allocates) is read only for a jump that large, which is rare.
-    if (t - e.ring!.state[S_END]! > this.skew[0]! && t > Date.now() + this.skew[0]!)
-      throw this.futureError(t);
     set.state[T_TIME] = t;
     const pos = set.writePosition();
     if (pos < 0) return;
@@ -214,6 +210,20 @@ export class Store {
     // A late point lands in a slot retireAfter's tracker may have looked at already.
     const late = this.lateFrom[e.schema];
     if (late != null && t < e.ring!.state[S_START]! && t < late[0]!) late[0] = t;
+  }
+
+  /**
+   * Throws unless the time in `pending[P_TIME]` (taken from there: a double passed to a call V8
+   * may not inline is allocated) is one `e`'s schema can hold and not further ahead of the clock
+   * than maxFutureSkew, where a jump would empty the ring.
+   */
+  private checkPendingTime(e: SeriesEntry): void {
+    const t = this.pending[P_TIME]!;
+    const set = e.set!;
+    if (!(t >= set.minTime && t < TIME_END)) throw this.timestampError(t, set);
+    // Date.now() (which allocates) is read only for a jump that large, which is rare.
+    if (t - e.ring!.state[S_END]! > this.skew[0]! && t > Date.now() + this.skew[0]!)
+      throw this.futureError(t);
   }
 
   private futureError(t: number): RondoError {
@@ -245,10 +255,9 @@ export class Store {
       const e = this.table[h & this.mask];
       if (e === undefined || e.handle !== h || e.values === null) throw this.handleError(h);
       // Per handle: schemas differ in their first valid time, and nothing may be written on failure.
-      if (typeof t !== 'number' || !(t >= e.set!.minTime && t < TIME_END))
-        throw this.timestampError(t, e.set!);
-      if (t - e.ring!.state[S_END]! > this.skew[0]! && t > Date.now() + this.skew[0]!)
-        throw this.futureError(t);
+      if (typeof t !== 'number') throw this.timestampError(t, e.set!);
+      this.pending[P_TIME] = t;
+      this.checkPendingTime(e);
       const v = values[i]!;
       if (typeof v !== 'number' || (v - v !== 0 && !Number.isNaN(v))) throw invalidValue(v);
     }

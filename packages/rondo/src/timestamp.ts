@@ -58,10 +58,8 @@ export function splitNs(io: Float64Array): void {
 export const W_LO = 0;
 /** Index of the high timestamp word in {@link SlotWords.words}. */
 export const W_HI = 1;
-/** Index of the low word of one interval in {@link SlotWords.words}. */
-export const W_STEP_LO = 2;
-/** Index of the high word of one interval in {@link SlotWords.words}. */
-export const W_STEP_HI = 3;
+const W_STEP_LO = 2;
+const W_STEP_HI = 3;
 
 /**
  * The u64-ns timestamp words of consecutive slots, stepped one interval at a time with int32

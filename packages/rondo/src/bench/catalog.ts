@@ -2,7 +2,7 @@
 // series at once, reopening a store of many series, and a reader picking up new series.
 import { performance } from 'node:perf_hooks';
 import { Store } from '../index.js';
-import { withTempDir } from './stats.js';
+import { median, withTempDir } from './stats.js';
 
 /** Options of {@link runCatalogBench}. */
 export interface CatalogBenchOptions {
@@ -33,11 +33,6 @@ export interface CatalogBenchResult {
 }
 
 const SCHEMA = { name: 'churn', maxSeries: 0, tiers: [{ interval: '1s', retention: '1m' }] };
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 /** Registers `n` series one by one into `dir`; returns the per-call µs of each batch of 1 000. */
 function registerOneByOne(

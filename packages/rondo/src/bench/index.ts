@@ -8,7 +8,15 @@ import { RondoError } from '../errors.js';
 import type { SchemaConfig } from '../schema.js';
 import { Store } from '../store.js';
 import { benchFsWriteSync, benchUdpSend } from './baselines.js';
-import { nextTurn, type Percentiles, percentiles, withTempDir } from './stats.js';
+import {
+  nextTurn,
+  type Percentiles,
+  percentiles,
+  positiveInt,
+  registerAll,
+  T0,
+  withTempDir,
+} from './stats.js';
 
 export {
   type CatalogBenchOptions,
@@ -67,9 +75,6 @@ export interface ConsolidateBenchResult {
   usPerCall: Percentiles;
 }
 
-/** First timestamp of every bench: a whole day, so every tier's slots align. */
-const T0 = Date.UTC(2025, 0, 1);
-
 /** Target batch size: ~1000 calls take tens of µs, so the timer's ~50 ns overhead and resolution vanish. */
 const BATCH_TARGET = 1024;
 
@@ -90,22 +95,6 @@ function threeTiers(series: number): SchemaConfig {
       { interval: '5m', retention: '7d', consolidation: 'avg' },
     ],
   };
-}
-
-function registerAll(store: Store, series: number): number[] {
-  const handles: number[] = [];
-  for (let i = 0; i < series; i++) handles.push(store.register('bench_metric', { i: String(i) }));
-  return handles;
-}
-
-function positiveInt(value: number | undefined, fallback: number, what: string): number {
-  const n = value ?? fallback;
-  if (!Number.isSafeInteger(n) || n < 1)
-    throw new RondoError(
-      'ERR_RONDO_INVALID_ARGUMENT',
-      `bench: ${what} must be a positive whole number, got ${String(n)}`,
-    );
-  return n;
 }
 
 // The two record() loops are separate functions so each stays monomorphic and V8 optimizes them

@@ -4,9 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { RondoError } from '../errors.js';
 import { Store } from '../store.js';
-import { type Percentiles, percentiles, withTempDir } from './stats.js';
+import { median, type Percentiles, percentiles, positiveInt, registerAll, T0, withTempDir } from './stats.js';
 
 /** What {@link runQueryBench} measured. */
 export interface QueryBenchResult {
@@ -30,15 +29,6 @@ export interface QueryBenchResult {
 /** The script a fresh process runs (dist/bench/first-query.js). */
 const FIRST_QUERY = fileURLToPath(new URL('./first-query.js', import.meta.url));
 
-/** First timestamp: a whole day, so the slots align. */
-const T0 = Date.UTC(2025, 0, 1);
-
-/** Median of `xs`. */
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 /** Runs first-query.js in `processes` fresh processes; the median of the ms each printed. */
 function freshProcesses(processes: number, args: string[]): number {
   const times: number[] = [];
@@ -51,8 +41,7 @@ function freshProcesses(processes: number, args: string[]): number {
 
 /** Fills a one-tier store of 30 series with `slots` seconds; returns the handles. */
 function fill(store: Store, slots: number, series: number): number[] {
-  const handles: number[] = [];
-  for (let i = 0; i < series; i++) handles.push(store.register('bench_metric', { i: String(i) }));
+  const handles = registerAll(store, series);
   for (let n = 0; n < slots; n++) {
     const t = T0 + n * 1000;
     for (let i = 0; i < series; i++) store.record(handles[i]!, n + i, t);
@@ -87,18 +76,8 @@ function warmFloor(slots: number, queries: number): Percentiles {
 export async function runQueryBench(
   options: { slots?: number; processes?: number } = {},
 ): Promise<QueryBenchResult> {
-  const slots = options.slots ?? 86_400;
-  const processes = options.processes ?? 5;
-  if (!Number.isSafeInteger(slots) || slots < 2)
-    throw new RondoError(
-      'ERR_RONDO_INVALID_ARGUMENT',
-      `bench: slots must be a whole number of at least 2, got ${slots}`,
-    );
-  if (!Number.isSafeInteger(processes) || processes < 1)
-    throw new RondoError(
-      'ERR_RONDO_INVALID_ARGUMENT',
-      `bench: processes must be a positive whole number, got ${processes}`,
-    );
+  const slots = positiveInt(options.slots, 86_400, 'slots', 2);
+  const processes = positiveInt(options.processes, 5, 'processes');
   const series = 30;
   const queries = 300;
   return withTempDir('rondo-bench-', (dir) => {

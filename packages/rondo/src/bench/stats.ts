@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RondoError } from '../errors.js';
+import type { Store } from '../store.js';
 
 /** p50/p99/p999 of a sample, in the unit the caller states. */
 export interface Percentiles {
@@ -34,4 +36,30 @@ export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promis
 /** Resolves on the next turn of the event loop (lets queued I/O callbacks and observers run). */
 export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** First timestamp of every bench: a whole day, so every tier's slots align. */
+export const T0 = Date.UTC(2025, 0, 1);
+
+/** Registers `series` series bench_metric{i="0"…}; returns their handles in order. */
+export function registerAll(store: Store, series: number): number[] {
+  const handles: number[] = [];
+  for (let i = 0; i < series; i++) handles.push(store.register('bench_metric', { i: String(i) }));
+  return handles;
+}
+
+/** `value` (or `fallback`) when it is a whole number of at least `min`; ERR_RONDO_INVALID_ARGUMENT otherwise. */
+export function positiveInt(value: number | undefined, fallback: number, what: string, min = 1): number {
+  const n = value ?? fallback;
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new RondoError(
+      'ERR_RONDO_INVALID_ARGUMENT',
+      `bench: ${what} must be a whole number of at least ${min}, got ${String(n)}`,
+    );
+  return n;
+}
+
+/** The median of `xs` (the upper one of an even count). */
+export function median(xs: readonly number[]): number {
+  return percentiles(Float64Array.from(xs)).p50;
 }

@@ -1,7 +1,6 @@
 // Building a store's catalogue at open: replaying the journal (or, for a store of format 1,
 // creating the journal from rondo.json's series list: the upgrade), then reconciling it with
 // the slab headers.
-import { existsSync } from 'node:fs';
 import { corrupt } from '../errors.js';
 import { normalizeSeries } from '../labels.js';
 import { journalPath } from '../layout.js';
@@ -53,8 +52,6 @@ export function loadCatalog(src: CatalogSource): LoadedCatalog {
     // The upgrade: the journal is written whole before rondo.json says format 2, so a crash
     // in between leaves format 1, which the next open upgrades again.
     SeriesLog.create(path, hash, records.length, records.map(encodeRegister));
-  } else if (!existsSync(path)) {
-    throw corrupt(path, 'the series journal is missing');
   }
   const catalog = new Catalog(path, capacities);
   const { log, read } = SeriesLog.open(path, hash, src.writable);
@@ -62,11 +59,6 @@ export function loadCatalog(src: CatalogSource): LoadedCatalog {
     catalog.nextHandle = read.handleFloor;
     catalog.reserve(read.records.length);
     for (const r of read.records) catalog.apply(r);
-    // A retire record replayed here may still be in the page cache only (its writer was killed
-    // before any fsync): reusing its column must fsync the journal first, like for one retired now.
-    catalog.forEach((e) => {
-      if (!e.live) e.retireEnd = log.bytes;
-    });
     finish(catalog, src, src.writable);
   } catch (err) {
     log.close();

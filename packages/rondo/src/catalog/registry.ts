@@ -58,6 +58,10 @@ export class Registry {
     catalog.forEach((e) => {
       sets[e.schema]!.setCounter(e.column, e.counter);
       if (e.live) this.bind(e);
+      // A retire record replayed at open may still be in the page cache only (its writer was
+      // killed before any fsync): reusing its column must fsync the journal first, like for
+      // one retired now.
+      else e.retireEnd = log.bytes;
     });
   }
 
