@@ -143,3 +143,24 @@ test('a reader still holding a cursor it drained blocks the migration (ERR_RONDO
   assert.deepEqual(drainAll(after, 'push', 0), []);
   after.close();
 });
+
+test('a cursor of a schema named constructor, toString or __proto__ is carried over like any other', () => {
+  for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+    const d = dir();
+    const store = Store.open(d, { schemas: [twoTiers(name, [1000, 120], [10_000, 30, 'avg'])] });
+    const hs = [store.register('a')];
+    record(store, hs, 0, 20);
+    assert.equal(drainAll(store, 'prom', 0).length, 19, name);
+    store.close();
+    const result = Store.migrate(d, { schemas: [twoTiers(name, [1000, 120], [10_000, 30, 'avg'], 8)] });
+    assert.deepEqual(
+      result.cursors,
+      [{ name: 'prom', kept: true, note: 'positions converted by time' }],
+      name,
+    );
+    const after = Store.open(d);
+    record(after, hs, 20, 25);
+    assert.deepEqual(drainAll(after, 'prom', 0), points([0], 19, 24), `${name}: only what was not shipped`);
+    after.close();
+  }
+});

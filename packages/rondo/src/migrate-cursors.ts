@@ -1,7 +1,7 @@
 // The drain cursors across a migration: held (so that no drainer commits into the old
 // generation while it is converted), then converted by time into the new generation.
 import { closeSync, readdirSync } from 'node:fs';
-import { type CursorDoc, readCursor, type TierCursor, writeCursor } from './cursors.js';
+import { type CursorDoc, dict, emptyCursor, readCursor, type TierCursor, writeCursor } from './cursors.js';
 import { RondoError } from './errors.js';
 import { tryLockFile } from './file-lock.js';
 import { cursorDir, cursorLockPath, cursorPath } from './layout.js';
@@ -85,7 +85,7 @@ export function convertCursors(
       out.push({ name, kept: false, note: `unreadable, reset: ${(err as Error).message}` });
       continue;
     }
-    const fresh: CursorDoc = { format: 'rondo-cursor', version: 1, name, tiers: {} };
+    const fresh = emptyCursor(name);
     const notes: string[] = [];
     for (const [tier, tc] of Object.entries(doc.tiers)) {
       fresh.tiers[tier] = convertTier(Number(tier), tc, oldSchemas, given, home);
@@ -106,7 +106,7 @@ function convertTier(
   given: readonly Schema[],
   home: NewHome,
 ): TierCursor {
-  const out: TierCursor = { generation: tc.generation, pending: null, schemas: {} };
+  const out: TierCursor = { generation: tc.generation, pending: null, schemas: dict() };
   for (const [schemaName, sc] of Object.entries(tc.schemas)) {
     if (!oldSchemas.some((s) => s.name === schemaName)) continue;
     for (const [handle, next] of Object.entries(sc.next)) {
@@ -114,7 +114,7 @@ function convertTier(
       const t = p === undefined ? undefined : given[p.schema]!.tiers[tier];
       if (p === undefined || t === undefined) continue;
       const name = given[p.schema]!.name;
-      out.schemas[name] ??= { interval: t.interval, next: {} };
+      out.schemas[name] ??= { interval: t.interval, next: dict() };
       out.schemas[name].next[handle] = Math.ceil((next * sc.interval) / t.interval);
     }
   }
