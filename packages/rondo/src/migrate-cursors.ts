@@ -19,7 +19,7 @@ export interface CursorNote {
 
 /** The cursors of a generation, their locks held until {@link HeldCursors.release}. */
 export interface HeldCursors {
-  /** Cursor names (those with a file). */
+  /** Cursor names with a file (those to convert). */
   names: string[];
   /** Releases every lock. */
   release(): void;
@@ -28,23 +28,25 @@ export interface HeldCursors {
 /**
  * Takes the lock of every cursor of data directory `data`; ERR_RONDO_LOCKED naming the first one
  * a drainer holds (a reader that drained it and is still open: its commits would go to the old
- * generation and be lost, so the migration waits for it to close).
+ * generation and be lost, so the migration waits for it to close). A cursor whose drains were all
+ * empty has a lock file and no `.json` yet, so the names come from both.
  */
 export function holdCursors(data: string): HeldCursors {
-  let names: string[];
+  let files: string[];
   try {
-    names = readdirSync(cursorDir(data))
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => f.slice(0, -5))
-      .sort();
+    files = readdirSync(cursorDir(data));
   } catch {
-    names = [];
+    files = [];
   }
+  const withExt = (ext: string): string[] =>
+    files.filter((f) => f.endsWith(ext)).map((f) => f.slice(0, -ext.length));
+  const names = withExt('.json').sort();
+  const locked = [...new Set([...names, ...withExt('.lock')])].sort();
   const fds: number[] = [];
   const release = (): void => {
     for (const fd of fds.splice(0)) closeSync(fd);
   };
-  for (const name of names) {
+  for (const name of locked) {
     const fd = tryLockFile(cursorLockPath(data, name), 10);
     if (fd === null) {
       release();
