@@ -197,8 +197,11 @@ class Batch implements DrainBatch {
 
   /** Cuts the points at or after each series' retirement (see DrainSource.afterRead). */
   private trimRetired(): void {
+    if (this.series.length === 0) return;
+    // By handle once: a find() per drained series would make a drain O(batch × series).
+    const byHandle = new Map(this.src.series.map((e) => [e.handle, e]));
     for (const [i, d] of this.series.entries()) {
-      const end = this.src.lifeEnd(this.src.series.find((x) => x.handle === d.handle)!);
+      const end = this.src.lifeEnd(byHandle.get(d.handle)!);
       const n = d.timestamps.findIndex((t) => t >= end);
       if (n < 0) continue;
       this.samples -= d.timestamps.length - n;

@@ -115,6 +115,27 @@ test('retired series are kept while there is room, the most recently retired fir
   grown.close();
 });
 
+test('over a hundred steps: at most a hundred progress reports, the last one { done: total, total }, with points or none', () => {
+  for (const withPoints of [true, false]) {
+    const d = dir();
+    const store = Store.open(d, { schemas: [layout(60)] });
+    for (let i = 0; i < 60; i++) {
+      const h = store.register(`m${i}`);
+      if (withPoints) for (let s = 0; s < 3; s++) store.record(h, s, T0 + s * 1000);
+    }
+    store.close();
+    const reports: MigrateProgress[] = [];
+    Store.migrate(d, { schemas: [layout(64)], onProgress: (p) => reports.push(p) });
+    const what = withPoints ? 'with points' : 'no points';
+    assert.ok(reports.length >= 1 && reports.length <= 100, `${what}: ${reports.length} reports`);
+    assert.deepEqual(reports.at(-1), { done: 120, total: 120 }, what);
+    assert.ok(
+      reports.every((p, i) => i === 0 || p.done > reports[i - 1]!.done),
+      what,
+    );
+  }
+});
+
 test('counters keep their type and `last` in coarse tiers; the progress reports count series × tiers', () => {
   const { d, before } = storeWith([layout(4)], [{ name: 'n', counter: true }, { name: 'g' }]);
   const reports: MigrateProgress[] = [];

@@ -2,7 +2,7 @@
 // shipped (nothing committed is sent again, nothing is lost), an uncommitted batch is drained
 // again, an unreadable cursor is reset with a note, and a drainer still open blocks the migration.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { DrainBatch, SchemaConfig } from './index.js';
@@ -142,4 +142,48 @@ test('a reader still holding a cursor it drained blocks the migration (ERR_RONDO
   const after = Store.open(d);
   assert.deepEqual(drainAll(after, 'push', 0), []);
   after.close();
+});
+
+test('a cursor of a schema named constructor, toString or __proto__ is carried over like any other', () => {
+  for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+    const d = dir();
+    const store = Store.open(d, { schemas: [twoTiers(name, [1000, 120], [10_000, 30, 'avg'])] });
+    const hs = [store.register('a')];
+    record(store, hs, 0, 20);
+    assert.equal(drainAll(store, 'prom', 0).length, 19, name);
+    store.close();
+    const result = Store.migrate(d, { schemas: [twoTiers(name, [1000, 120], [10_000, 30, 'avg'], 8)] });
+    assert.deepEqual(
+      result.cursors,
+      [{ name: 'prom', kept: true, note: 'positions converted by time' }],
+      name,
+    );
+    const after = Store.open(d);
+    record(after, hs, 20, 25);
+    assert.deepEqual(drainAll(after, 'prom', 0), points([0], 19, 24), `${name}: only what was not shipped`);
+    after.close();
+  }
+});
+
+test('a reader holding a cursor whose drains were all empty (a lock, no file yet) blocks the migration too', () => {
+  const d = dir();
+  const store = Store.open(d, { schemas: [twoTiers('s', [1000, 120], [10_000, 30, 'avg'])] });
+  store.register('a');
+  store.close();
+  const reader = Store.open(d, { readOnly: true });
+  const batch = reader.drain('push');
+  assert.equal(batch.samples, 0);
+  batch.commit();
+  assert.ok(!existsSync(join(d, 'cursors', 'push.json')), 'an empty drain writes no cursor file');
+  throwsCode(
+    () => Store.migrate(d, { schemas: [twoTiers('s', [1000, 120], [10_000, 30, 'avg'], 8)] }),
+    'ERR_RONDO_LOCKED',
+    'cursor push is in use by a drainer',
+  );
+  assert.equal(generationOf(d), 0);
+  reader.close();
+  // The lock file stays behind once the reader is gone: no longer held, and no cursor to convert.
+  const result = Store.migrate(d, { schemas: [twoTiers('s', [1000, 120], [10_000, 30, 'avg'], 8)] });
+  assert.deepEqual(result.cursors, []);
+  assert.equal(generationOf(d), 1);
 });

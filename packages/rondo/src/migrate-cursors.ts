@@ -1,7 +1,7 @@
 // The drain cursors across a migration: held (so that no drainer commits into the old
 // generation while it is converted), then converted by time into the new generation.
 import { closeSync, readdirSync } from 'node:fs';
-import { type CursorDoc, readCursor, type TierCursor, writeCursor } from './cursors.js';
+import { type CursorDoc, dict, emptyCursor, readCursor, type TierCursor, writeCursor } from './cursors.js';
 import { RondoError } from './errors.js';
 import { tryLockFile } from './file-lock.js';
 import { cursorDir, cursorLockPath, cursorPath } from './layout.js';
@@ -19,7 +19,7 @@ export interface CursorNote {
 
 /** The cursors of a generation, their locks held until {@link HeldCursors.release}. */
 export interface HeldCursors {
-  /** Cursor names (those with a file). */
+  /** Cursor names with a file (those to convert). */
   names: string[];
   /** Releases every lock. */
   release(): void;
@@ -28,23 +28,25 @@ export interface HeldCursors {
 /**
  * Takes the lock of every cursor of data directory `data`; ERR_RONDO_LOCKED naming the first one
  * a drainer holds (a reader that drained it and is still open: its commits would go to the old
- * generation and be lost, so the migration waits for it to close).
+ * generation and be lost, so the migration waits for it to close). A cursor whose drains were all
+ * empty has a lock file and no `.json` yet, so the names come from both.
  */
 export function holdCursors(data: string): HeldCursors {
-  let names: string[];
+  let files: string[];
   try {
-    names = readdirSync(cursorDir(data))
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => f.slice(0, -5))
-      .sort();
+    files = readdirSync(cursorDir(data));
   } catch {
-    names = [];
+    files = [];
   }
+  const withExt = (ext: string): string[] =>
+    files.filter((f) => f.endsWith(ext)).map((f) => f.slice(0, -ext.length));
+  const names = withExt('.json').sort();
+  const locked = [...new Set([...names, ...withExt('.lock')])].sort();
   const fds: number[] = [];
   const release = (): void => {
     for (const fd of fds.splice(0)) closeSync(fd);
   };
-  for (const name of names) {
+  for (const name of locked) {
     const fd = tryLockFile(cursorLockPath(data, name), 10);
     if (fd === null) {
       release();
@@ -85,7 +87,7 @@ export function convertCursors(
       out.push({ name, kept: false, note: `unreadable, reset: ${(err as Error).message}` });
       continue;
     }
-    const fresh: CursorDoc = { format: 'rondo-cursor', version: 1, name, tiers: {} };
+    const fresh = emptyCursor(name);
     const notes: string[] = [];
     for (const [tier, tc] of Object.entries(doc.tiers)) {
       fresh.tiers[tier] = convertTier(Number(tier), tc, oldSchemas, given, home);
@@ -106,7 +108,7 @@ function convertTier(
   given: readonly Schema[],
   home: NewHome,
 ): TierCursor {
-  const out: TierCursor = { generation: tc.generation, pending: null, schemas: {} };
+  const out: TierCursor = { generation: tc.generation, pending: null, schemas: dict() };
   for (const [schemaName, sc] of Object.entries(tc.schemas)) {
     if (!oldSchemas.some((s) => s.name === schemaName)) continue;
     for (const [handle, next] of Object.entries(sc.next)) {
@@ -114,7 +116,7 @@ function convertTier(
       const t = p === undefined ? undefined : given[p.schema]!.tiers[tier];
       if (p === undefined || t === undefined) continue;
       const name = given[p.schema]!.name;
-      out.schemas[name] ??= { interval: t.interval, next: {} };
+      out.schemas[name] ??= { interval: t.interval, next: dict() };
       out.schemas[name].next[handle] = Math.ceil((next * sc.interval) / t.interval);
     }
   }

@@ -307,6 +307,8 @@ function copyData(
       set.setConsolidatedTo(k, Math.floor(set.rings[k - 1]!.newest / r) * r);
     }
   }
+  // Series without points were skipped above: the bar still ends full.
+  if (done < total) onProgress?.({ done: total, total });
   return points;
 }
 
