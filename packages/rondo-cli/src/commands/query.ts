@@ -68,7 +68,9 @@ Output:
                    csv:   header time,name,<one column per label key>,value; one row per point,
                           series after series; time is RFC 3339 UTC; a label a series lacks is
                           empty; a label named time, name or value gets the column label_<key>
-                   json:  {"series":[{"name":..,"labels":{..},"tier":N,"points":[[t_ms,value],..]}]}
+                   json:  {"series":[{"name":..,"labels":{..},"tier":N,"points":[[t_ms,value],..]}]};
+                          with --rate or --increase each series also has "fn":"rate" or
+                          "fn":"increase" after "tier"
   --plot         draw a chart instead (y-axis, UTC time axis, one glyph per series, legend;
                  colour on a terminal unless NO_COLOR is set); without --range, --start or
                  --end the time axis fits the points shown
