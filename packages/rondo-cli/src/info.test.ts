@@ -161,7 +161,7 @@ test('the table lists at most 100 series by default', async () => {
 test('top-level help lists the commands; no command is a usage error; unknown command', async () => {
   const help = await rondo(['--help']);
   assert.equal(help.code, 0);
-  for (const cmd of ['info', 'query', 'bench', 'push'])
+  for (const cmd of ['info', 'query', 'bench', 'push', 'migrate', 'serve'])
     assert.match(help.stdout, new RegExp(`^ {2}${cmd} +\\S`, 'm'));
   const none = await rondo([]);
   assert.equal(none.code, 2);
@@ -190,7 +190,7 @@ test('--version prints the version; extra arguments are a usage error', async ()
 });
 
 test('`rondo help <command>` is `rondo <command> --help`', async () => {
-  for (const cmd of ['info', 'query', 'bench', 'push']) {
+  for (const cmd of ['info', 'query', 'bench', 'push', 'migrate', 'serve']) {
     const viaHelp = await rondo(['help', cmd]);
     const viaFlag = await rondo([cmd, '--help']);
     assert.equal(viaHelp.code, 0);
@@ -202,7 +202,7 @@ test('`rondo help <command>` is `rondo <command> --help`', async () => {
 });
 
 test('every command has --help (and -h) with usage, an example and the -h line', async () => {
-  for (const cmd of ['info', 'query', 'bench', 'push']) {
+  for (const cmd of ['info', 'query', 'bench', 'push', 'migrate', 'serve']) {
     for (const flag of ['--help', '-h']) {
       const r = await rondo([cmd, flag]);
       assert.equal(r.code, 0);

@@ -3,7 +3,7 @@
  * by chunk straight into a {@link RowBuffer}: millions of rows a second, with memory that does
  * not grow with the row count.
  */
-import { formatDuration, formatSeries, type Store } from 'rondo';
+import { formatDuration, formatSeries, type QueryFn, type Store } from 'rondo';
 import { MAX_ATOM_BYTES, plainLength, type RowBuffer } from './row-buffer.js';
 import { type PlannedSeries, readChunks } from './series-reader.js';
 import { csvField, formatTime, formatValue, plural } from './text.js';
@@ -118,11 +118,15 @@ export async function printTable(
   }
 }
 
+/** What a series' points are under a query function: `rate per second` or `increase per point`. */
+export function fnLabel(fn: QueryFn): string {
+  return fn === 'rate' ? 'rate per second' : 'increase per point';
+}
+
 /** The heading of one series' table: the series, its tier, points and function, and a note when the tier falls short. */
 function tableHeading(plan: PlannedSeries, points: number, start: number | undefined): string {
   const series = formatSeries(plan.info.name, plan.info.labels);
-  const fn =
-    plan.fn === 'rate' ? '   rate per second' : plan.fn === 'increase' ? '   increase per point' : '';
+  const fn = plan.fn === undefined ? '' : `   ${fnLabel(plan.fn)}`;
   let text = `${series}   tier ${plan.tier} (${formatDuration(plan.interval)})   ${plural(points, 'point')}${fn}\n`;
   if (!plan.covered && start !== undefined)
     text += `  (tier ${plan.tier} does not reach back to ${formatTime(start)}: older points have left its retention)\n`;

@@ -21,34 +21,6 @@ export function formatTime(ms: number): string {
   return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
 }
 
-/**
- * Formats ascending times the way {@link formatTime} does, fast: the text up to the minute is
- * kept while consecutive times fall in the same minute, so a row costs a few concatenations
- * instead of a Date (what lets `rondo query` print millions of rows a second).
- */
-export class TimeFormatter {
-  private minute = Number.NaN;
-  private prefix = '';
-
-  /** `ms` as RFC 3339 UTC, e.g. `2025-01-15T10:59:57Z` or `…57.250Z`. */
-  format(ms: number): string {
-    const minute = Math.floor(ms / 60_000);
-    if (minute !== this.minute) {
-      const iso = new Date(minute * 60_000).toISOString();
-      // Cut "SS.mmmZ": what is left ends with "HH:MM:" (years past 9999 have a longer head).
-      this.prefix = iso.slice(0, iso.length - 7);
-      this.minute = minute;
-    }
-    const rest = ms - minute * 60_000;
-    const secs = Math.floor(rest / 1000);
-    const frac = rest - secs * 1000;
-    const ss = secs < 10 ? `0${secs}` : String(secs);
-    if (frac === 0) return `${this.prefix}${ss}Z`;
-    if (!Number.isInteger(frac)) return formatTime(ms);
-    return `${this.prefix}${ss}.${String(frac).padStart(3, '0')}Z`;
-  }
-}
-
 /** `1 sample`, `2 samples`: a count with the word in the right number (`plural` when irregular). */
 export function plural(n: number, word: string, pluralWord = `${word}s`): string {
   return `${n} ${n === 1 ? word : pluralWord}`;

@@ -51,7 +51,8 @@ Options:
   --stop-timeout D     longest the final push may take: the one at SIGINT/SIGTERM (default 10s),
                        or all of --once (default: no limit); what is left stays for the next run
   --drop-refused       when the receiver refuses every sample of a batch (HTTP 400, e.g. samples
-                       older than its time window), drop the batch and go on; without it the push
+                       older than its time window), drop the batch and go on (a run in which
+                       the receiver took no sample at all still exits 1); without it the push
                        stops with exit 1 and keeps the batch for a later run
   --verbose            print each retry, pushes that found nothing new, and stack traces
   -h, --help           show this help
@@ -68,8 +69,8 @@ A second SIGINT or SIGTERM during the final push ends it at once (exit 130 or 14
 not deliver stays for the next run.
 
 Exit codes: 0 ok; 1 runtime error: HTTP 401/403/404, the receiver refusing every sample of a
-batch (without --drop-refused), or still failing at --once or at exit (nothing is lost: the next
-run resumes); 2 usage error.
+batch (with --drop-refused: every sample of the run), or still failing at --once or at exit
+(nothing is lost: the next run resumes); 2 usage error.
 
 Example:
   rondo push ./metrics --url http://127.0.0.1:9090/api/v1/write --every 15s --label instance=web1

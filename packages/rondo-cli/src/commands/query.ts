@@ -23,7 +23,7 @@ import {
 } from '../cli.js';
 import type { Command } from '../command.js';
 import { plot } from '../plot.js';
-import { printCsv, printJson, printTable } from '../query-output.js';
+import { fnLabel, printCsv, printJson, printTable } from '../query-output.js';
 import { RowBuffer } from '../row-buffer.js';
 import { type PlannedSeries, planSeries, readAll, type TimeWindow } from '../series-reader.js';
 import { formatTime, plural } from '../text.js';
@@ -68,7 +68,9 @@ Output:
                    csv:   header time,name,<one column per label key>,value; one row per point,
                           series after series; time is RFC 3339 UTC; a label a series lacks is
                           empty; a label named time, name or value gets the column label_<key>
-                   json:  {"series":[{"name":..,"labels":{..},"tier":N,"points":[[t_ms,value],..]}]}
+                   json:  {"series":[{"name":..,"labels":{..},"tier":N,"points":[[t_ms,value],..]}]};
+                          with --rate or --increase each series also has "fn":"rate" or
+                          "fn":"increase" after "tier"
   --plot         draw a chart instead (y-axis, UTC time axis, one glyph per series, legend;
                  colour on a terminal unless NO_COLOR is set); without --range, --start or
                  --end the time axis fits the points shown
@@ -200,11 +202,6 @@ function noMatch(req: Request, all: SeriesInfo[]): CliError {
   );
 }
 
-/** How a chart's legend says what it shows. */
-function fnNote(fn: QueryFn | undefined): string {
-  return fn === 'rate' ? ', rate per second' : fn === 'increase' ? ', increase per point' : '';
-}
-
 /** The chart of the planned series; its time axis is the window only when one was asked for. */
 function chart(store: Store, plans: readonly PlannedSeries[], req: Request, win: TimeWindow): string[] {
   const series = plans.map((p) => {
@@ -214,7 +211,7 @@ function chart(store: Store, plans: readonly PlannedSeries[], req: Request, win:
       interval: p.interval,
       timestamps,
       values,
-      note: `tier ${p.tier}, ${formatDuration(p.interval)}, ${plural(timestamps.length, 'point')}${fnNote(p.fn)}`,
+      note: `tier ${p.tier}, ${formatDuration(p.interval)}, ${plural(timestamps.length, 'point')}${p.fn === undefined ? '' : `, ${fnLabel(p.fn)}`}`,
     };
   });
   return plot(series, {
