@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Store } from 'rondo';
 import { scratchDirs } from 'rondo-testkit';
+import { signalExitCode } from './cli.js';
 import { runOptions } from './commands/run.js';
 import { vmmSchema } from './metrics.js';
 import { fakeGuest } from './test-fixtures/vm.js';
@@ -44,6 +45,11 @@ test('run options: defaults, and the schedule the stagger makes', () => {
     runOptions({ vms: '2', stagger: '1.5s' }).specs.map((s) => s.atMs),
     [0, 1500],
   );
+});
+
+test('after a signal, run and compare exit 128 + its number', () => {
+  assert.equal(signalExitCode('SIGINT'), 130);
+  assert.equal(signalExitCode('SIGTERM'), 143);
 });
 
 test('bad options are usage errors (exit 2) that say what is wrong', () => {

@@ -8,6 +8,7 @@ import {
   execute,
   intOption,
   parseOptions,
+  signalExitCode,
   usage,
   type Values,
 } from '../cli.js';
@@ -136,7 +137,8 @@ async function run(args: string[]): Promise<number> {
     process.stdout.write(
       o.json ? `${JSON.stringify({ seed: o.seed, ...result }, null, 2)}\n` : report(result, o.seed),
     );
-    if (signals.received() !== null) return 130;
+    const sig = signals.received();
+    if (sig !== null) return signalExitCode(sig);
     return result.run.failed === 0 ? 0 : 1;
   } finally {
     signals.dispose();
