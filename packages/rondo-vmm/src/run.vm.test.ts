@@ -13,6 +13,7 @@ import { FakeReceiver } from 'rondo-testkit/fake-receiver';
 import { PHASE_CODES } from './guest/plan.js';
 import type { RunSummary, VmSummary } from './manager.js';
 import { findSeries, seriesPerVm } from './metrics.js';
+import { lifeSeconds } from './tally.js';
 import { needsVms, processExists, testGuest, VMS_AVAILABLE } from './test-fixtures/vm.js';
 
 const BIN = fileURLToPath(new URL('../bin/rondo-vmm.js', import.meta.url));
@@ -48,15 +49,8 @@ function points(
   return [...store.query(h, { start, end }).timestamps];
 }
 
-/** The 1 s slots lying wholly inside [from, to). */
-function wholeSeconds(from: number, to: number): number[] {
-  const out = [];
-  for (let t = Math.ceil(from / 1000) * 1000; t + 1000 <= to; t += 1000) out.push(t);
-  return out;
-}
-
 function checkHostSeconds(store: Store, vm: VmSummary, missed: number): void {
-  const life = wholeSeconds(vm.startedAt, vm.exitedAt);
+  const life = lifeSeconds(vm.startedAt, vm.exitedAt);
   assert.ok(life.length >= 6, `${vm.id} lived ${life.length} whole seconds`);
   for (const name of ['vm_up', 'vm_cpu_seconds_total', 'vm_rss_bytes', 'vm_open_fds', 'vm_threads']) {
     const got = new Set(points(store, name, { vm: vm.id }, vm.startedAt - 1000, vm.exitedAt + 1000));
@@ -78,7 +72,7 @@ function checkHostSeconds(store: Store, vm: VmSummary, missed: number): void {
 
 function checkGuestReports(store: Store, vm: VmSummary): void {
   assert.ok(vm.helloAt !== null && vm.byeAt !== null, `${vm.id} said hello and bye`);
-  const running = wholeSeconds(vm.helloAt, vm.byeAt);
+  const running = lifeSeconds(vm.helloAt, vm.byeAt);
   assert.ok(vm.ticks >= running.length - 1, `${vm.id}: ${vm.ticks} reports over ${running.length} s`);
   const user = new Set(
     points(store, 'vm_guest_cpu_seconds_total', { vm: vm.id, mode: 'user' }, vm.helloAt, vm.byeAt + 1000),
