@@ -68,6 +68,8 @@ test('bad options are usage errors (exit 2) that say what is wrong', () => {
     ],
     [['run', '--retention', 'forever'], /--retention: cannot parse duration "forever"/],
     [['run', '--nope'], /Unknown option '--nope'/],
+    [['compare', '--lifetimes', ''], /--lifetimes: cannot parse duration ""/],
+    [['compare', '--scrape', '15s,'], /--scrape: cannot parse duration ""/],
     [['dance'], /unknown command "dance" \(commands: run, compare, build-guest/],
   ];
   for (const [args, message] of cases) {
