@@ -429,7 +429,7 @@ class Fleet {
     }
     const rss = process.memoryUsage.rss();
     this.rssPeak = Math.max(this.rssPeak, rss);
-    this.manager.round(Date.now(), this.live.size, this.started, this.failed);
+    this.manager.round(Date.now(), rss, this.live.size, this.started, this.failed);
   }
 
   private sample(e: Entry, n: number | null): void {

@@ -252,17 +252,10 @@ export class ManagerRecorder {
     );
   }
 
-  /** One round at `t`. */
-  round(t: number, running: number, started: number, failed: number): void {
+  /** One round at `t`; `rssBytes` is the manager's RSS, which the caller has just read for its peak. */
+  round(t: number, rssBytes: number, running: number, started: number, failed: number): void {
     const cpu = process.cpuUsage(this.startCpu);
-    const values = [
-      (cpu.user + cpu.system) / 1e6,
-      process.memoryUsage.rss(),
-      running,
-      started,
-      failed,
-      this.time.ms / 1000,
-    ];
+    const values = [(cpu.user + cpu.system) / 1e6, rssBytes, running, started, failed, this.time.ms / 1000];
     const start = performance.now();
     for (let i = 0; i < values.length; i++) this.store.record(this.handles[i]!, values[i]!, t);
     this.time.ms += performance.now() - start;
