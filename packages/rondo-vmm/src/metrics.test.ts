@@ -5,6 +5,7 @@ import { scratchDirs, T0 } from 'rondo-testkit';
 import { PHASE_CODES } from './guest/plan.js';
 import {
   findSeries,
+  MANAGER_SERIES,
   ManagerRecorder,
   type RecordTime,
   SERIES_PER_VM,
@@ -174,5 +175,7 @@ test('the manager records its own CPU, RSS, VM counts and time in record()', () 
   assert.equal(at(store, 'vmm_record_seconds_total', l, T0), 0.012);
   assert.equal(at(store, 'vmm_rss_bytes', l, T0), 123_456_789);
   assert.ok((at(store, 'vmm_cpu_seconds_total', l, T0) ?? -1) >= 0);
+  const own = store.series().filter((x) => x.name.startsWith('vmm_')).length;
+  assert.ok(own <= MANAGER_SERIES, `the manager's ${own} series fit the room kept for them`);
   store.close();
 });

@@ -22,7 +22,11 @@ import type { GuestTick } from './vm.js';
 export const SERIES_PER_VM = 32;
 /** Most vCPUs a VM can have within {@link SERIES_PER_VM}. */
 export const MAX_VCPUS = 8;
-/** Series of the manager itself. */
+/**
+ * Series kept for the manager itself: ManagerRecorder registers 6, and 2 are spare so that a
+ * manager series added later leaves maxSeries, and so the schema of every existing store, as it
+ * is (a changed maxSeries makes Store.open refuse a store: ERR_RONDO_SCHEMA_MISMATCH).
+ */
 export const MANAGER_SERIES = 8;
 /** Name of the one schema of the manager's store. */
 export const SCHEMA_NAME = 'vmm';
