@@ -112,6 +112,17 @@ test('no guest built: the error says how to build it, and no store is created', 
   assert.equal(existsSync(join(dir, 's')), false);
 });
 
+test('compare refuses a --store that is not a new directory, before starting anything', () => {
+  const dir = scratch();
+  Store.open(join(dir, 'old'), { schemas: [vmmSchema(12)] }).close();
+  const r = vmm(['compare', '--store', join(dir, 'old'), '--guest', join(dir, 'no-guest')]);
+  assert.equal(r.code, 2, r.err);
+  assert.match(
+    r.err,
+    /^rondo-vmm: ERR_VMM_USAGE: --store .*old is not a new directory: give one that does not exist yet, or is empty — see rondo-vmm compare --help/,
+  );
+});
+
 test('a store made with another capacity is refused with what to do', () => {
   const dir = scratch();
   Store.open(join(dir, 's'), { schemas: [vmmSchema(4)] }).close();

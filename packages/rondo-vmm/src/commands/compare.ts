@@ -1,5 +1,5 @@
 /** `rondo-vmm compare`: what a 15 s (and 30 s) scrape sees of short-lived VMs, against the embedded store. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -9,6 +9,7 @@ import {
   intOption,
   parseOptions,
   signalExitCode,
+  usage,
   type Values,
 } from '../cli.js';
 import { type CompareOptions, type CompareResult, runCompare } from '../compare.js';
@@ -29,7 +30,8 @@ Options:
   --window D           VMs start at random offsets within this window (default 60s)
   --scrape LIST        Prometheus scrape intervals, one job each (default 15s,30s)
   --seed N             seed of the random offsets (default: a random one, printed)
-  --store DIR          keep the store here (default: a temporary one, removed at the end)
+  --store DIR          keep the store here, a new directory: absent or empty, since a store
+                       holds a run's VMs for its retention (default: a temporary one, removed)
   --prometheus FILE    the Prometheus binary (default prometheus; apt-get install prometheus)
   --json               print the result as JSON (the table, every VM's counts, the run)
   --guest DIR, --accel, --machine, --memory, --vcpus, --disk, --boot-timeout, --grace, --qemu
@@ -104,6 +106,15 @@ export function compareOptions(v: Values): Omit<CompareOptions, 'store'> & { jso
   };
 }
 
+/** Whether `dir` is absent or an empty directory. */
+function isNewDir(dir: string): boolean {
+  try {
+    return readdirSync(dir).length === 0;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
 function report(r: CompareResult, seed: number): string {
   const vms = r.run.vms.length;
   const failed = r.run.failed > 0 ? `, ${r.run.failed} failed (left out when they never booted)` : '';
@@ -119,6 +130,13 @@ function report(r: CompareResult, seed: number): string {
 
 async function run(args: string[]): Promise<number> {
   const o = compareOptions(parseOptions('compare', args, OPTIONS));
+  // A store sized for this run's VMs alone: an earlier run's VMs would hold its room (and a
+  // store made for other --lifetimes or --each has another size).
+  if (o.store !== undefined && !isNewDir(o.store))
+    throw usage(
+      'compare',
+      `--store ${o.store} is not a new directory: give one that does not exist yet, or is empty`,
+    );
   const temp = o.store === undefined ? mkdtempSync(join(tmpdir(), 'rondo-vmm-compare-store-')) : null;
   const signals = abortOnSignals();
   try {
