@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Store } from 'rondo';
 import { scratchDirs } from 'rondo-testkit';
+import { signalExitCode } from './cli.js';
 import { runOptions } from './commands/run.js';
 import { vmmSchema } from './metrics.js';
 import { fakeGuest } from './test-fixtures/vm.js';
@@ -46,6 +47,11 @@ test('run options: defaults, and the schedule the stagger makes', () => {
   );
 });
 
+test('after a signal, run and compare exit 128 + its number', () => {
+  assert.equal(signalExitCode('SIGINT'), 130);
+  assert.equal(signalExitCode('SIGTERM'), 143);
+});
+
 test('bad options are usage errors (exit 2) that say what is wrong', () => {
   const cases: [string[], RegExp][] = [
     [['run', '--vms', '0'], /--vms must be a whole number from 1 to 1000, got "0"/],
@@ -62,6 +68,8 @@ test('bad options are usage errors (exit 2) that say what is wrong', () => {
     ],
     [['run', '--retention', 'forever'], /--retention: cannot parse duration "forever"/],
     [['run', '--nope'], /Unknown option '--nope'/],
+    [['compare', '--lifetimes', ''], /--lifetimes: cannot parse duration ""/],
+    [['compare', '--scrape', '15s,'], /--scrape: cannot parse duration ""/],
     [['dance'], /unknown command "dance" \(commands: run, compare, build-guest/],
   ];
   for (const [args, message] of cases) {
@@ -102,6 +110,17 @@ test('no guest built: the error says how to build it, and no store is created', 
   assert.equal(r.code, 1);
   assert.match(r.err, /ERR_VMM_NO_GUEST: no guest in .*guest .*run `rondo-vmm build-guest --out /);
   assert.equal(existsSync(join(dir, 's')), false);
+});
+
+test('compare refuses a --store that is not a new directory, before starting anything', () => {
+  const dir = scratch();
+  Store.open(join(dir, 'old'), { schemas: [vmmSchema(12)] }).close();
+  const r = vmm(['compare', '--store', join(dir, 'old'), '--guest', join(dir, 'no-guest')]);
+  assert.equal(r.code, 2, r.err);
+  assert.match(
+    r.err,
+    /^rondo-vmm: ERR_VMM_USAGE: --store .*old is not a new directory: give one that does not exist yet, or is empty — see rondo-vmm compare --help/,
+  );
 });
 
 test('a store made with another capacity is refused with what to do', () => {

@@ -2,6 +2,7 @@
  * What the rondo-vmm commands share: option parsing, value parsers, error lines and exit
  * codes (0 success, 1 failure, 2 usage error, 128 + n after signal n).
  */
+import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isRondoError, type Labels, parseDuration } from 'rondo';
 import { isVmmError, VmmError } from './errors.js';
@@ -22,6 +23,11 @@ export type Values = Record<string, string | boolean | string[] | undefined>;
 /** A usage error (exit 2) of command `cmd`. */
 export function usage(cmd: string, message: string): VmmError {
   return new VmmError('ERR_VMM_USAGE', `${message} — see rondo-vmm ${cmd} --help`);
+}
+
+/** The exit code after signal `sig`: 128 + its number (SIGINT 130, SIGTERM 143). */
+export function signalExitCode(sig: NodeJS.Signals): number {
+  return 128 + constants.signals[sig];
 }
 
 /** parseArgs with --help, no positionals; its errors become usage errors. */

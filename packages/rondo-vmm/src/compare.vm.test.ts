@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Child, needsCommand, scratchDirs } from 'rondo-testkit';
 import type { CompareResult } from './compare.js';
-import { fakeGuest, needsVms, testGuest, VMS_AVAILABLE } from './test-fixtures/vm.js';
+import { fakeGuest, needsVms, testGuest } from './test-fixtures/vm.js';
 
 const BIN = fileURLToPath(new URL('../bin/rondo-vmm.js', import.meta.url));
 const scratch = scratchDirs('vmm-compare');
@@ -32,7 +32,7 @@ test('compare: the embedded store holds every second, a 4 s scrape a fraction, a
 }, async () => {
   const dir = scratch();
   const guest = join(dir, 'guest');
-  if (VMS_AVAILABLE) testGuest(guest);
+  testGuest(guest);
   const args = ['compare', '--guest', guest, '--store', join(dir, 'store'), '--json'];
   const child = new Child(BIN, [
     ...args,

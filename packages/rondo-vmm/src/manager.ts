@@ -107,7 +107,6 @@ export interface RunSummary {
     /** RSS before the first VM and the highest seen. */
     rssBaseBytes: number;
     rssPeakBytes: number;
-    /** Time inside record() calls, ms, and its share of the manager's CPU time. */
     /**
      * Wall-clock time inside groups of record() calls (ms), the calls, and that time's share of
      * the manager's CPU time: an upper bound, since a preempted moment inside a group counts.
@@ -430,7 +429,7 @@ class Fleet {
     }
     const rss = process.memoryUsage.rss();
     this.rssPeak = Math.max(this.rssPeak, rss);
-    this.manager.round(Date.now(), this.live.size, this.started, this.failed);
+    this.manager.round(Date.now(), rss, this.live.size, this.started, this.failed);
   }
 
   private sample(e: Entry, n: number | null): void {

@@ -5,6 +5,7 @@ import { scratchDirs, T0 } from 'rondo-testkit';
 import { PHASE_CODES } from './guest/plan.js';
 import {
   findSeries,
+  MANAGER_SERIES,
   ManagerRecorder,
   type RecordTime,
   SERIES_PER_VM,
@@ -147,7 +148,7 @@ test("a fixed-size store runs VM after VM: an ended VM's columns go to a later o
     const rec = new VmRecorder(store, `vm-${n}`, 1, true, {}, { ms: 0, calls: 0 });
     for (let i = 0; i < 3; i++, t += 1000) {
       rec.host(t, { cpuSeconds: i, rssBytes: 1, threads: 1 }, 1, [i]);
-      manager.round(t, 1, n, 0);
+      manager.round(t, 50e6, 1, n, 0);
     }
     rec.retire();
     // While vm-n's data is still in the store, there is no room for another VM.
@@ -156,7 +157,7 @@ test("a fixed-size store runs VM after VM: an ended VM's columns go to a later o
     });
     assert.equal(at(store, 'vm_cpu_seconds_total', { vm: `vm-${n}` }, t - 1000), 2);
     // The store's clock moves on (the manager records every second) past the retention.
-    for (let i = 0; i < 10; i++, t += 1000) manager.round(t, 0, n, 0);
+    for (let i = 0; i < 10; i++, t += 1000) manager.round(t, 50e6, 0, n, 0);
   }
   assert.equal(store.info().schemas[0]!.maxSeries, SERIES_PER_VM + 8, 'the store never grew');
   assert.equal(store.stats().retired, 5 * seriesPerVm(1, true));
@@ -166,13 +167,15 @@ test("a fixed-size store runs VM after VM: an ended VM's columns go to a later o
 test('the manager records its own CPU, RSS, VM counts and time in record()', () => {
   const store = open();
   const time: RecordTime = { ms: 12, calls: 0 };
-  new ManagerRecorder(store, { site: 'lab' }, time).round(T0, 3, 5, 1);
+  new ManagerRecorder(store, { site: 'lab' }, time).round(T0, 123_456_789, 3, 5, 1);
   const l = { site: 'lab' };
   assert.equal(at(store, 'vmm_vms_running', l, T0), 3);
   assert.equal(at(store, 'vmm_vms_started_total', l, T0), 5);
   assert.equal(at(store, 'vmm_vms_failed_total', l, T0), 1);
   assert.equal(at(store, 'vmm_record_seconds_total', l, T0), 0.012);
-  assert.ok((at(store, 'vmm_rss_bytes', l, T0) ?? 0) > 10e6);
+  assert.equal(at(store, 'vmm_rss_bytes', l, T0), 123_456_789);
   assert.ok((at(store, 'vmm_cpu_seconds_total', l, T0) ?? -1) >= 0);
+  const own = store.series().filter((x) => x.name.startsWith('vmm_')).length;
+  assert.ok(own <= MANAGER_SERIES, `the manager's ${own} series fit the room kept for them`);
   store.close();
 });

@@ -22,7 +22,11 @@ import type { GuestTick } from './vm.js';
 export const SERIES_PER_VM = 32;
 /** Most vCPUs a VM can have within {@link SERIES_PER_VM}. */
 export const MAX_VCPUS = 8;
-/** Series of the manager itself. */
+/**
+ * Series kept for the manager itself: ManagerRecorder registers 6, and 2 are spare so that a
+ * manager series added later leaves maxSeries, and so the schema of every existing store, as it
+ * is (a changed maxSeries makes Store.open refuse a store: ERR_RONDO_SCHEMA_MISMATCH).
+ */
 export const MANAGER_SERIES = 8;
 /** Name of the one schema of the manager's store. */
 export const SCHEMA_NAME = 'vmm';
@@ -252,17 +256,10 @@ export class ManagerRecorder {
     );
   }
 
-  /** One round at `t`. */
-  round(t: number, running: number, started: number, failed: number): void {
+  /** One round at `t`; `rssBytes` is the manager's RSS, which the caller has just read for its peak. */
+  round(t: number, rssBytes: number, running: number, started: number, failed: number): void {
     const cpu = process.cpuUsage(this.startCpu);
-    const values = [
-      (cpu.user + cpu.system) / 1e6,
-      process.memoryUsage.rss(),
-      running,
-      started,
-      failed,
-      this.time.ms / 1000,
-    ];
+    const values = [(cpu.user + cpu.system) / 1e6, rssBytes, running, started, failed, this.time.ms / 1000];
     const start = performance.now();
     for (let i = 0; i < values.length; i++) this.store.record(this.handles[i]!, values[i]!, t);
     this.time.ms += performance.now() - start;

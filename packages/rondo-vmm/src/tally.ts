@@ -106,6 +106,7 @@ export function formatTally(rows: readonly TallyRow[], intervalsMs: readonly num
 
 /** A deterministic random number generator (mulberry32): the same seed, the same offsets. */
 export function random(seed: number): () => number {
+  // The same generator as rondo-testkit's prng(), which product code cannot import (private package).
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

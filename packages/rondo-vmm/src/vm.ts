@@ -148,11 +148,6 @@ export class Vm {
     return this.config.diskMb > 0;
   }
 
-  /** Guest ticks received so far. */
-  get tickCount(): number {
-    return this.ticks;
-  }
-
   /** Prepares the sockets and disk and spawns QEMU. Never throws: a failure ends the VM (see `done`). */
   async start(): Promise<void> {
     this.startedAt = Date.now(); // moved to the spawn itself once QEMU runs

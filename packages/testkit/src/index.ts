@@ -121,6 +121,7 @@ export async function rejectsCode(
  * repeated with its seed, and a child process agrees with its parent test given the same one.
  */
 export function prng(seed: number): () => number {
+  // The same generator as rondo-vmm's random() (src/tally.ts), which cannot import this private package.
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,5 +1,5 @@
 /** `rondo-vmm compare`: what a 15 s (and 30 s) scrape sees of short-lived VMs, against the embedded store. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -8,6 +8,7 @@ import {
   execute,
   intOption,
   parseOptions,
+  signalExitCode,
   usage,
   type Values,
 } from '../cli.js';
@@ -29,7 +30,8 @@ Options:
   --window D           VMs start at random offsets within this window (default 60s)
   --scrape LIST        Prometheus scrape intervals, one job each (default 15s,30s)
   --seed N             seed of the random offsets (default: a random one, printed)
-  --store DIR          keep the store here (default: a temporary one, removed at the end)
+  --store DIR          keep the store here, a new directory: absent or empty, since a store
+                       holds a run's VMs for its retention (default: a temporary one, removed)
   --prometheus FILE    the Prometheus binary (default prometheus; apt-get install prometheus)
   --json               print the result as JSON (the table, every VM's counts, the run)
   --guest DIR, --accel, --machine, --memory, --vcpus, --disk, --boot-timeout, --grace, --qemu
@@ -68,9 +70,8 @@ const OPTIONS = {
 } as const;
 
 function durations(name: string, text: string): number[] {
-  const list = text.split(',').map((t) => durationOption('compare', name, t.trim()));
-  if (list.length === 0) throw usage('compare', `--${name} needs at least one duration`);
-  return list;
+  // An empty item (even the whole list empty) is refused by durationOption itself.
+  return text.split(',').map((t) => durationOption('compare', name, t.trim()));
 }
 
 /** The compare options from the command line (store and log filled in by the caller). */
@@ -105,6 +106,15 @@ export function compareOptions(v: Values): Omit<CompareOptions, 'store'> & { jso
   };
 }
 
+/** Whether `dir` is absent or an empty directory. */
+function isNewDir(dir: string): boolean {
+  try {
+    return readdirSync(dir).length === 0;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
 function report(r: CompareResult, seed: number): string {
   const vms = r.run.vms.length;
   const failed = r.run.failed > 0 ? `, ${r.run.failed} failed (left out when they never booted)` : '';
@@ -120,6 +130,13 @@ function report(r: CompareResult, seed: number): string {
 
 async function run(args: string[]): Promise<number> {
   const o = compareOptions(parseOptions('compare', args, OPTIONS));
+  // A store sized for this run's VMs alone: an earlier run's VMs would hold its room (and a
+  // store made for other --lifetimes or --each has another size).
+  if (o.store !== undefined && !isNewDir(o.store))
+    throw usage(
+      'compare',
+      `--store ${o.store} is not a new directory: give one that does not exist yet, or is empty`,
+    );
   const temp = o.store === undefined ? mkdtempSync(join(tmpdir(), 'rondo-vmm-compare-store-')) : null;
   const signals = abortOnSignals();
   try {
@@ -136,7 +153,8 @@ async function run(args: string[]): Promise<number> {
     process.stdout.write(
       o.json ? `${JSON.stringify({ seed: o.seed, ...result }, null, 2)}\n` : report(result, o.seed),
     );
-    if (signals.received() !== null) return 130;
+    const sig = signals.received();
+    if (sig !== null) return signalExitCode(sig);
     return result.run.failed === 0 ? 0 : 1;
   } finally {
     signals.dispose();

@@ -1,5 +1,4 @@
 /** `rondo-vmm run`: boots microVMs and records every second of each in the embedded store. */
-import { constants } from 'node:os';
 import { formatDuration, isRondoError } from 'rondo';
 import { checkServeOptions, serve } from 'rondo/server';
 import {
@@ -10,6 +9,7 @@ import {
   intOption,
   labelOptions,
   parseOptions,
+  signalExitCode,
   usage,
   type Values,
 } from '../cli.js';
@@ -181,7 +181,7 @@ export function abortOnSignals(): {
   const ac = new AbortController();
   let got: NodeJS.Signals | null = null;
   const on = (sig: NodeJS.Signals): void => {
-    if (got !== null) process.exit(128 + constants.signals[sig]);
+    if (got !== null) process.exit(signalExitCode(sig));
     got = sig;
     process.stderr.write(`rondo-vmm: ${sig}: stopping the VMs (again to exit at once)\n`);
     ac.abort();
@@ -229,7 +229,7 @@ async function run(args: string[]): Promise<number> {
     if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else for (const line of summaryLines(summary)) out(line);
     const sig = signals.received();
-    if (sig !== null) return 128 + constants.signals[sig];
+    if (sig !== null) return signalExitCode(sig);
     return summary.failed === 0 ? 0 : 1;
   } finally {
     signals.dispose();
