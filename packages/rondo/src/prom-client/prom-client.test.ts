@@ -229,6 +229,12 @@ describe('RegistryRecorder', () => {
       /evry/,
     );
     throwsCode(() => recordRegistry(store, new Registry(), { every: 0 }), 'ERR_RONDO_CONFIG');
+    // A reserved key would pass here and then fail every sample's registration.
+    throwsCode(
+      () => new RegistryRecorder(store, new Registry(), { labels: { __x: 'a' } }),
+      'ERR_RONDO_INVALID_LABEL',
+      /__x.*reserved/,
+    );
     const reader = Store.open(store.dir, { readOnly: true });
     throwsCode(() => recordRegistry(reader, new Registry()), 'ERR_RONDO_READ_ONLY');
     reader.close();

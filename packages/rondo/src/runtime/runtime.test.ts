@@ -184,6 +184,11 @@ describe('RuntimeMetrics', () => {
     );
     throwsCode(() => new RuntimeMetrics(store, { labels: { kind: 'x' } }), 'ERR_RONDO_INVALID_LABEL', /kind/);
     throwsCode(() => new RuntimeMetrics(store, { labels: { app: '' } }), 'ERR_RONDO_INVALID_LABEL');
+    throwsCode(
+      () => new RuntimeMetrics(store, { labels: { __x: 'a' } }),
+      'ERR_RONDO_INVALID_LABEL',
+      /__x.*reserved/,
+    );
     throwsCode(() => new RuntimeMetrics({} as Store), 'ERR_RONDO_INVALID_ARGUMENT', /Store/);
     throwsCode(() => recordRuntimeMetrics(store, { every: 'often' }), 'ERR_RONDO_CONFIG', /every/);
     throwsCode(
