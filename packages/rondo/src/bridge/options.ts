@@ -1,26 +1,7 @@
-// Option checks shared by the runtime collector and the bridges: known keys only, and extra
-// labels as an object of non-empty strings.
+// Option checks shared by the runtime collector and the bridges: extra labels, onError and the
+// store (option keys are checked by validate.ts's checkOptions, as the store's own options are).
 import { type Labels, RondoError, Store } from '../index.js';
 import { labelProblem } from '../labels.js';
-
-/** ERR_RONDO_INVALID_ARGUMENT unless `options` is undefined or an object with only `allowed` keys. */
-export function checkOptionKeys(what: string, options: unknown, allowed: readonly string[]): void {
-  if (options === undefined) return;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new RondoError(
-      'ERR_RONDO_INVALID_ARGUMENT',
-      `${what}: options must be an object like { ${allowed.join(', ')} }`,
-    );
-  }
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) {
-      throw new RondoError(
-        'ERR_RONDO_INVALID_ARGUMENT',
-        `${what}: unknown option ${JSON.stringify(key)} (known: ${allowed.join(', ')})`,
-      );
-    }
-  }
-}
 
 /**
  * The `labels` option: undefined or an object of non-empty strings whose keys are valid label

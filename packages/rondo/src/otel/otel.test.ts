@@ -227,7 +227,7 @@ describe('RondoMetricExporter', () => {
     throwsCode(
       () => new RondoMetricExporter(store, { label: {} } as never),
       'ERR_RONDO_INVALID_ARGUMENT',
-      /label/,
+      /"label" \(did you mean labels\?\)/,
     );
     throwsCode(() => new RondoMetricExporter(null as never), 'ERR_RONDO_INVALID_ARGUMENT', /Store/);
     // A reserved key would pass here and then fail every export's registration.

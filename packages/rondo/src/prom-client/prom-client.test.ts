@@ -226,7 +226,7 @@ describe('RegistryRecorder', () => {
     throwsCode(
       () => recordRegistry(store, new Registry(), { evry: '1s' } as never),
       'ERR_RONDO_INVALID_ARGUMENT',
-      /evry/,
+      /"evry" \(did you mean every\?\)/,
     );
     throwsCode(() => recordRegistry(store, new Registry(), { every: 0 }), 'ERR_RONDO_CONFIG');
     // A reserved key would pass here and then fail every sample's registration.

@@ -180,7 +180,7 @@ describe('RuntimeMetrics', () => {
     throwsCode(
       () => new RuntimeMetrics(store, { label: {} } as never),
       'ERR_RONDO_INVALID_ARGUMENT',
-      /label/,
+      /"label" \(did you mean labels\?\)/,
     );
     throwsCode(() => new RuntimeMetrics(store, { labels: { kind: 'x' } }), 'ERR_RONDO_INVALID_LABEL', /kind/);
     throwsCode(() => new RuntimeMetrics(store, { labels: { app: '' } }), 'ERR_RONDO_INVALID_LABEL');
