@@ -77,7 +77,10 @@ export class SeriesRecorder {
     });
   }
 
-  /** Records this round's values at `t` (ms) and starts a new round; returns the points recorded. */
+  /**
+   * Records this round's values at `t` (ms) and starts a new round; returns the points recorded
+   * (values that are not finite record none and are not counted).
+   */
   record(t: number): number {
     try {
       this.registerNew(t);
@@ -92,7 +95,9 @@ export class SeriesRecorder {
         this.collect();
         this.store.recordBatch(this.handles, this.batch, t);
       }
-      return this.handles.length;
+      let points = 0;
+      for (const v of this.batch) if (!Number.isNaN(v)) points++;
+      return points;
     } finally {
       this.slots.length = 0;
       this.values.length = 0;

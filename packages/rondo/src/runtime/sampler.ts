@@ -140,7 +140,8 @@ export class RuntimeMetrics {
   }
 
   /**
-   * Records one sample of every series at `t` (ms, default now); returns the points recorded.
+   * Records one sample of every series at `t` (ms, default now); returns the points recorded (a
+   * metric without a value this time, such as the event-loop delay before the loop ticked, is none).
    * The event-loop figures cover the time since the previous sample.
    */
   sample(t: number = Date.now()): number {
