@@ -67,13 +67,16 @@ test('every example of docs/instrument.md and the README runs as written and pri
   );
 });
 
-test('docs/instrument.md lists exactly the metrics the runtime collector records, with their types', () => {
+test('docs/instrument.md lists exactly the metrics the runtime collector records, as RUNTIME_METRICS has them', () => {
   const text = readFileSync(join(root, 'docs/instrument.md'), 'utf8');
-  const rows = [...text.matchAll(/^\| `((?:process|nodejs)_[a-z0-9_]+)`[^|]*\| (counter|gauge) +\|/gm)].map(
-    (m) => `${m[1]} ${m[2]}`,
-  );
+  // | `name` `{label}` | type | what | same in prom-client |
+  const row =
+    /^\| `((?:process|nodejs)_[a-z0-9_]+)`(?: `\{(\w+)\}`)? *\| (counter|gauge) +\| (.+?) +\| (yes|no) +\|$/gm;
+  const rows = [...text.matchAll(row)].map((m) => [m[1], m[2] ?? '', m[3], m[4], m[5]].join(' | '));
   assert.deepEqual(
     rows,
-    RUNTIME_METRICS.map((m) => `${m.name} ${m.type}`),
+    RUNTIME_METRICS.map((m) =>
+      [m.name, m.label ?? '', m.type, m.help, m.promClient ? 'yes' : 'no'].join(' | '),
+    ),
   );
 });

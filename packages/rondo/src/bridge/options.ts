@@ -1,29 +1,12 @@
-// Option checks shared by the runtime collector and the bridges: known keys only, and extra
-// labels as an object of non-empty strings.
+// Option checks shared by the runtime collector and the bridges: extra labels, onError and the
+// store (option keys are checked by validate.ts's checkOptions, as the store's own options are).
 import { type Labels, RondoError, Store } from '../index.js';
-
-/** ERR_RONDO_INVALID_ARGUMENT unless `options` is undefined or an object with only `allowed` keys. */
-export function checkOptionKeys(what: string, options: unknown, allowed: readonly string[]): void {
-  if (options === undefined) return;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new RondoError(
-      'ERR_RONDO_INVALID_ARGUMENT',
-      `${what}: options must be an object like { ${allowed.join(', ')} }`,
-    );
-  }
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) {
-      throw new RondoError(
-        'ERR_RONDO_INVALID_ARGUMENT',
-        `${what}: unknown option ${JSON.stringify(key)} (known: ${allowed.join(', ')})`,
-      );
-    }
-  }
-}
+import { labelProblem } from '../labels.js';
 
 /**
- * The `labels` option: undefined or an object of non-empty strings, none of whose keys is in
- * `reserved` (labels the collector sets itself); a copy.
+ * The `labels` option: undefined or an object of non-empty strings whose keys are valid label
+ * keys (non-empty, not starting with "__", as Store.register requires) and not in `reserved`
+ * (labels the collector sets itself); a copy.
  */
 export function labelsOption(what: string, labels: unknown, reserved: readonly string[] = []): Labels {
   if (labels === undefined) return {};
@@ -32,19 +15,15 @@ export function labelsOption(what: string, labels: unknown, reserved: readonly s
   }
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(labels)) {
-    if (typeof value !== 'string' || value === '' || key === '') {
-      throw new RondoError(
-        'ERR_RONDO_INVALID_LABEL',
-        `${what}: label ${JSON.stringify(key)} must have a non-empty string value, got ${JSON.stringify(value)}`,
-      );
-    }
+    const problem = labelProblem(key, value);
+    if (problem !== undefined) throw new RondoError('ERR_RONDO_INVALID_LABEL', `${what}: ${problem}`);
     if (reserved.includes(key)) {
       throw new RondoError(
         'ERR_RONDO_INVALID_LABEL',
         `${what}: label ${JSON.stringify(key)} is set by the collector itself; choose another name`,
       );
     }
-    out[key] = value;
+    out[key] = value as string;
   }
   return out;
 }

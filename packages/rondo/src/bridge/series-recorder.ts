@@ -39,11 +39,6 @@ export class SeriesRecorder {
     private readonly onError: (err: unknown) => void,
   ) {}
 
-  /** Number of series known (registered or not). */
-  get size(): number {
-    return this.entries.length;
-  }
-
   /** The slot of a series (the same for the same name and labels), made on first use. */
   slot(name: string, labels: Labels, type: SeriesType): number {
     const keys = Object.keys(labels).sort();
@@ -69,16 +64,23 @@ export class SeriesRecorder {
    */
   registerAll(): void {
     const fresh = this.entries.filter((e) => e.handle < 0);
-    if (fresh.length === 0) return;
+    if (fresh.length > 0) this.registerMany(fresh);
+  }
+
+  /** Registers `list` in one journal write and gives each entry its handle; throws what the store throws. */
+  private registerMany(list: Entry[]): void {
     const handles = this.store.registerMany(
-      fresh.map((e) => ({ name: e.name, labels: e.labels, type: e.type })),
+      list.map((e) => ({ name: e.name, labels: e.labels, type: e.type })),
     );
-    fresh.forEach((e, i) => {
+    list.forEach((e, i) => {
       e.handle = handles[i]!;
     });
   }
 
-  /** Records this round's values at `t` (ms) and starts a new round; returns the points recorded. */
+  /**
+   * Records this round's values at `t` (ms) and starts a new round; returns the points recorded
+   * (values that are not finite record none and are not counted).
+   */
   record(t: number): number {
     try {
       this.registerNew(t);
@@ -93,7 +95,9 @@ export class SeriesRecorder {
         this.collect();
         this.store.recordBatch(this.handles, this.batch, t);
       }
-      return this.handles.length;
+      let points = 0;
+      for (const v of this.batch) if (!Number.isNaN(v)) points++;
+      return points;
     } finally {
       this.slots.length = 0;
       this.values.length = 0;
@@ -126,12 +130,7 @@ export class SeriesRecorder {
     if (fresh.size === 0) return;
     const list = [...fresh];
     try {
-      const handles = this.store.registerMany(
-        list.map((e) => ({ name: e.name, labels: e.labels, type: e.type })),
-      );
-      list.forEach((e, i) => {
-        e.handle = handles[i]!;
-      });
+      this.registerMany(list);
       return;
     } catch (err) {
       if (!refusal(err)) throw err;

@@ -8,9 +8,10 @@ import type {
   PushMetricExporter,
   ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { checkOptionKeys, checkStore, labelsOption, warn } from '../bridge/options.js';
+import { checkStore, labelsOption, warn } from '../bridge/options.js';
 import { SeriesRecorder, type SeriesType } from '../bridge/series-recorder.js';
 import { type Labels, RondoError, type Store } from '../index.js';
+import { checkOptions } from '../validate.js';
 import { promLabelName, promLabels, promLabelValue, promMetricName } from './naming.js';
 import { sdk } from './sdk.js';
 
@@ -71,7 +72,7 @@ export class RondoMetricExporter implements PushMetricExporter {
 
   constructor(store: Store, options: RondoMetricExporterOptions = {}) {
     checkStore('RondoMetricExporter', store);
-    checkOptionKeys('RondoMetricExporter', options, ['labels', 'resourceLabels', 'onError']);
+    checkOptions('RondoMetricExporter', options, ['labels', 'resourceLabels', 'onError']);
     this.extra = labelsOption('RondoMetricExporter', options.labels);
     this.resourceKeys = resourceKeys(options.resourceLabels);
     this.onError = options.onError ?? warn;

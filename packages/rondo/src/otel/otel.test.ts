@@ -227,9 +227,15 @@ describe('RondoMetricExporter', () => {
     throwsCode(
       () => new RondoMetricExporter(store, { label: {} } as never),
       'ERR_RONDO_INVALID_ARGUMENT',
-      /label/,
+      /"label" \(did you mean labels\?\)/,
     );
     throwsCode(() => new RondoMetricExporter(null as never), 'ERR_RONDO_INVALID_ARGUMENT', /Store/);
+    // A reserved key would pass here and then fail every export's registration.
+    throwsCode(
+      () => new RondoMetricExporter(store, { labels: { __x: 'a' } }),
+      'ERR_RONDO_INVALID_LABEL',
+      /__x.*reserved/,
+    );
     const { provider, reader, results, meter } = setUp(store);
     meter.createCounter('c').add(1);
     store.close();

@@ -3,10 +3,11 @@
  * 'rondo/prom-client'`. prom-client is an optional peer dependency: importing this module without
  * it is ERR_RONDO_MISSING_PEER. See docs/instrument.md.
  */
-import { checkOptionKeys, checkStore, warn } from '../bridge/options.js';
+import { checkStore, warn } from '../bridge/options.js';
 import { importPeer } from '../bridge/peer.js';
 import { startSampling } from '../bridge/timer.js';
 import { type Duration, parseTimerDuration, type Store } from '../index.js';
+import { checkOptions } from '../validate.js';
 import { type PromRegistry, RegistryRecorder, type RegistryRecorderOptions } from './recorder.js';
 
 export {
@@ -38,7 +39,7 @@ export function recordRegistry(
   options: RecordRegistryOptions = {},
 ): () => void {
   checkStore('recordRegistry', store);
-  checkOptionKeys('recordRegistry', options, ['every', 'labels', 'onError']);
+  checkOptions('recordRegistry', options, ['every', 'labels', 'onError']);
   const every = parseTimerDuration(options.every ?? '1s', 'recordRegistry every');
   const onError = options.onError ?? warn;
   const { every: _every, ...rest } = options;

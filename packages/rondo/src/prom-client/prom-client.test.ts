@@ -197,6 +197,25 @@ describe('RegistryRecorder', () => {
     assert.equal((errors[0] as { code?: string }).code, 'ERR_RONDO_MAX_SERIES');
     await rec.sample(T0 + 1000);
     assert.equal(errors.length, 1, 'not again within the minute');
+    await rec.sample(T0 + 59_999);
+    assert.equal(errors.length, 1, 'not again within the minute');
+    // A minute after the refusal it is tried again (and, the schema still full, refused again).
+    assert.equal(await rec.sample(T0 + 60_000), 2);
+    assert.equal(errors.length, 2, 'tried again a minute later');
+    assert.equal((errors[1] as { code?: string }).code, 'ERR_RONDO_MAX_SERIES');
+    store.close();
+  });
+
+  it('records no point for a value that is not finite', async () => {
+    const store = openStore();
+    const registry = new Registry();
+    const g = new Gauge({ name: 'g', help: 'g', registers: [registry] });
+    const rec = new RegistryRecorder(store, registry);
+    g.set(Number.POSITIVE_INFINITY);
+    assert.equal(await rec.sample(T0), 0);
+    g.set(5);
+    assert.equal(await rec.sample(T0 + 1000), 1);
+    assert.deepEqual([...store.query(store.lookup('g')!).timestamps], [T0 + 1000]);
     store.close();
   });
 
@@ -226,9 +245,15 @@ describe('RegistryRecorder', () => {
     throwsCode(
       () => recordRegistry(store, new Registry(), { evry: '1s' } as never),
       'ERR_RONDO_INVALID_ARGUMENT',
-      /evry/,
+      /"evry" \(did you mean every\?\)/,
     );
     throwsCode(() => recordRegistry(store, new Registry(), { every: 0 }), 'ERR_RONDO_CONFIG');
+    // A reserved key would pass here and then fail every sample's registration.
+    throwsCode(
+      () => new RegistryRecorder(store, new Registry(), { labels: { __x: 'a' } }),
+      'ERR_RONDO_INVALID_LABEL',
+      /__x.*reserved/,
+    );
     const reader = Store.open(store.dir, { readOnly: true });
     throwsCode(() => recordRegistry(reader, new Registry()), 'ERR_RONDO_READ_ONLY');
     reader.close();
@@ -247,6 +272,37 @@ function openClosed(): Store {
 }
 
 describe('recordRegistry', () => {
+  it('skips the ticks that come while a slow collect() still runs', async () => {
+    const store = openStore({ interval: 10 });
+    const registry = new Registry();
+    let calls = 0;
+    let release = (): void => {};
+    new Gauge({
+      name: 'slow',
+      help: 'a collect() that waits to be released',
+      registers: [registry],
+      async collect() {
+        calls++;
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        this.set(1);
+      },
+    });
+    const stop = recordRegistry(store, registry, { every: 10 });
+    try {
+      assert.equal(calls, 1, 'the first sample starts at once');
+      await sleep(200); // ~20 ticks while the first collect() waits
+      assert.equal(calls, 1, 'no tick started another sample meanwhile');
+      release();
+      await waitUntil('the next sample after the slow one', () => calls >= 2, 10_000);
+    } finally {
+      stop();
+      release();
+      store.close();
+    }
+  });
+
   it("samples prom-client's global registry at once and on its timer until stopped", async () => {
     const store = openStore({ interval: 50 });
     const g = new Gauge({ name: 'rondo_test_global', help: 'in the global registry' });

@@ -1,8 +1,9 @@
 // A prom-client registry's metrics as rondo series: each sample reads the registry as JSON and
 // records every value, registering label sets as they appear.
-import { checkOptionKeys, checkStore, labelsOption, warn } from '../bridge/options.js';
+import { checkStore, labelsOption, warn } from '../bridge/options.js';
 import { SeriesRecorder, type SeriesType } from '../bridge/series-recorder.js';
 import { type Labels, RondoError, type Store } from '../index.js';
+import { checkOptions } from '../validate.js';
 
 /** One metric as prom-client's `registry.getMetricsAsJSON()` gives it. */
 export interface PromMetricJson {
@@ -70,7 +71,7 @@ export class RegistryRecorder {
         'RegistryRecorder: expected a prom-client Registry (an object with getMetricsAsJSON())',
       );
     }
-    checkOptionKeys('RegistryRecorder', options, ['labels', 'onError']);
+    checkOptions('RegistryRecorder', options, ['labels', 'onError']);
     this.extra = labelsOption('RegistryRecorder', options.labels);
     this.rec = new SeriesRecorder(store, options.onError ?? warn);
   }

@@ -2,9 +2,10 @@
  * The process's runtime metrics, recorded every second into a store:
  * `import { recordRuntimeMetrics } from 'rondo/runtime'`. See docs/instrument.md.
  */
-import { checkOptionKeys, checkStore, warn } from '../bridge/options.js';
+import { checkStore, warn } from '../bridge/options.js';
 import { startSampling } from '../bridge/timer.js';
 import { type Duration, parseTimerDuration, type Store } from '../index.js';
+import { checkOptions } from '../validate.js';
 import { RuntimeMetrics, type RuntimeMetricsOptions } from './sampler.js';
 
 export { RUNTIME_METRICS, type RuntimeMetric } from './list.js';
@@ -26,7 +27,7 @@ export interface RecordRuntimeOptions extends RuntimeMetricsOptions {
  */
 export function recordRuntimeMetrics(store: Store, options: RecordRuntimeOptions = {}): () => void {
   checkStore('recordRuntimeMetrics', store);
-  checkOptionKeys('recordRuntimeMetrics', options, ['every', 'labels', 'onError', 'eventLoopResolution']);
+  checkOptions('recordRuntimeMetrics', options, ['every', 'labels', 'onError', 'eventLoopResolution']);
   const every = parseTimerDuration(options.every ?? '1s', 'recordRuntimeMetrics every');
   const onError = options.onError ?? warn;
   const { every: _every, ...rest } = options;

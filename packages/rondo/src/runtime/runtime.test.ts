@@ -154,6 +154,22 @@ describe('RuntimeMetrics', () => {
     }
   });
 
+  it('sample() counts only the points it recorded, not the series without a value', () => {
+    const store = openStore();
+    const rt = new RuntimeMetrics(store);
+    try {
+      // Sampled at once: the loop has not ticked, so the event-loop delay series get no point.
+      const recorded = rt.sample(T0 + 1000);
+      const series = store.series();
+      const withPoint = series.filter((s) => store.query(s.handle).values.length > 0).length;
+      assert.ok(withPoint < series.length, 'some series have no point at the first sample');
+      assert.equal(recorded, withPoint);
+    } finally {
+      rt.close();
+      store.close();
+    }
+  });
+
   it('registers a series again when the store retired it', () => {
     const store = openStore();
     const rt = new RuntimeMetrics(store);
@@ -161,7 +177,9 @@ describe('RuntimeMetrics', () => {
       rt.sample(T0 + 1000);
       const old = store.lookup('process_resident_memory_bytes')!;
       store.retire(old);
-      assert.equal(rt.sample(T0 + 2000), store.series().filter((s) => s.retired === undefined).length);
+      const recorded = rt.sample(T0 + 2000);
+      const live = store.series().filter((s) => s.retired === undefined);
+      assert.equal(recorded, live.filter((s) => store.query(s.handle).timestamps.includes(T0 + 2000)).length);
       const renewed = store.lookup('process_resident_memory_bytes')!;
       assert.notEqual(renewed, old);
       assert.deepEqual([...store.query(renewed).timestamps], [T0 + 2000]);
@@ -180,10 +198,15 @@ describe('RuntimeMetrics', () => {
     throwsCode(
       () => new RuntimeMetrics(store, { label: {} } as never),
       'ERR_RONDO_INVALID_ARGUMENT',
-      /label/,
+      /"label" \(did you mean labels\?\)/,
     );
     throwsCode(() => new RuntimeMetrics(store, { labels: { kind: 'x' } }), 'ERR_RONDO_INVALID_LABEL', /kind/);
     throwsCode(() => new RuntimeMetrics(store, { labels: { app: '' } }), 'ERR_RONDO_INVALID_LABEL');
+    throwsCode(
+      () => new RuntimeMetrics(store, { labels: { __x: 'a' } }),
+      'ERR_RONDO_INVALID_LABEL',
+      /__x.*reserved/,
+    );
     throwsCode(() => new RuntimeMetrics({} as Store), 'ERR_RONDO_INVALID_ARGUMENT', /Store/);
     throwsCode(() => recordRuntimeMetrics(store, { every: 'often' }), 'ERR_RONDO_CONFIG', /every/);
     throwsCode(

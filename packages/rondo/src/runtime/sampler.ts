@@ -10,9 +10,10 @@ import {
   performance,
 } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { checkOptionKeys, checkStore, labelsOption, warn } from '../bridge/options.js';
+import { checkStore, labelsOption, warn } from '../bridge/options.js';
 import { SeriesRecorder } from '../bridge/series-recorder.js';
 import { type Duration, type Labels, parseTimerDuration, RondoError, type Store } from '../index.js';
+import { checkOptions } from '../validate.js';
 import { RUNTIME_METRICS } from './list.js';
 
 /** GC kinds as perf_hooks reports them (entry.detail.kind) and as prom-client labels them. */
@@ -76,7 +77,7 @@ export class RuntimeMetrics {
    */
   constructor(store: Store, options: RuntimeMetricsOptions = {}) {
     checkStore('RuntimeMetrics', store);
-    checkOptionKeys('RuntimeMetrics', options, ['labels', 'onError', 'eventLoopResolution']);
+    checkOptions('RuntimeMetrics', options, ['labels', 'onError', 'eventLoopResolution']);
     const labels = labelsOption('RuntimeMetrics', options.labels, RESERVED_LABELS);
     const resolution = parseTimerDuration(
       options.eventLoopResolution ?? '10ms',
@@ -139,7 +140,8 @@ export class RuntimeMetrics {
   }
 
   /**
-   * Records one sample of every series at `t` (ms, default now); returns the points recorded.
+   * Records one sample of every series at `t` (ms, default now); returns the points recorded (a
+   * metric without a value this time, such as the event-loop delay before the loop ticked, is none).
    * The event-loop figures cover the time since the previous sample.
    */
   sample(t: number = Date.now()): number {
