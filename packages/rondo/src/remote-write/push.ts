@@ -147,6 +147,8 @@ export class Pusher {
   private readonly settings: PusherSettings;
   private readonly emit: (event: PushEvent) => void;
   private timer: NodeJS.Timeout | null = null;
+  /** Set by start(): the timer is null while a periodic push runs, so it cannot tell. */
+  private started = false;
   private running: Promise<number> | null = null;
   private stopped = false;
   private fatal: Error | null = null;
@@ -170,7 +172,9 @@ export class Pusher {
 
   /** Starts the periodic pushes (the first after `every`); returns this. Idempotent. */
   start(): this {
-    if (this.timer === null && !this.stopped) this.schedule();
+    if (this.started || this.stopped) return this;
+    this.started = true;
+    this.schedule();
     return this;
   }
 
