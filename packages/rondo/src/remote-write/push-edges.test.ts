@@ -237,6 +237,13 @@ describe('a receiver that refuses every sample', () => {
           .map((e) => e.type),
         ['fatal'],
       );
+      // The bisection's `dropped` events fired, but the kept samples are not counted as dropped.
+      assert.equal(
+        events.reduce((n, e) => n + (e.type === 'dropped' ? e.samples : 0), 0),
+        8,
+      );
+      assert.equal(pusher.stats.dropped400, 0);
+      assert.equal(pusher.writer.stats.dropped400, 0);
       await rejectsCode(pusher.stop(), 'ERR_RONDO_PUSH', /refused all \d+ samples/);
       // The data is still there for a pusher whose receiver takes it.
       rx.script = [];
@@ -244,6 +251,29 @@ describe('a receiver that refuses every sample', () => {
       assert.equal(await again.pushNow(), 8);
       await again.stop();
     } finally {
+      store.close();
+    }
+  });
+
+  test("with onAllRefused: 'fail' a batch refused with 413 fails with status 413, counted nowhere", async () => {
+    reset();
+    const store = tempStore();
+    try {
+      const h = store.register('a');
+      for (let i = 0; i < 3; i++) store.record(h, i, T0 + i * 1000);
+      rx.maxBytes = 1; // every request, even of one sample, is too large
+      const pusher = startPush(store, { url: rx.url, every: '1h', ...FAST, onAllRefused: 'fail' });
+      const err = await rejectsCode(
+        pusher.pushNow(),
+        'ERR_RONDO_PUSH',
+        /refused all 2 samples of a batch \(HTTP 413/,
+      );
+      assert.ok(err instanceof PushError && err.status === 413 && !err.retryable);
+      assert.equal(pusher.writer.stats.droppedTooLarge, 0);
+      assert.equal(pusher.stats.dropped400, 0);
+      await rejectsCode(pusher.stop(), 'ERR_RONDO_PUSH');
+    } finally {
+      rx.maxBytes = Number.POSITIVE_INFINITY;
       store.close();
     }
   });
