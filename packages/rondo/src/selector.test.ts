@@ -128,6 +128,24 @@ test('other RE2 spellings: (?P<n>), \\A, \\z, \\Q…\\E, \\x{…}, octal, \\pL, 
   assert.equal(m('{h=~"a\\-b"}', 'x', { h: 'a-b' }), true);
 });
 
+test("\\s and \\S are RE2's ASCII spaces, not JavaScript's Unicode ones", () => {
+  for (const space of ['\t', '\n', '\f', '\r', ' ']) {
+    assert.equal(m('{h=~"a\\sb"}', 'x', { h: `a${space}b` }), true, JSON.stringify(space));
+    assert.equal(m('{h=~"a[\\s]b"}', 'x', { h: `a${space}b` }), true, JSON.stringify(space));
+    assert.equal(m('{h=~"a\\Sb"}', 'x', { h: `a${space}b` }), false, JSON.stringify(space));
+  }
+  for (const other of ['\v', '\u00a0', '\u2028', '\u3000']) {
+    assert.equal(m('{h=~"a\\sb"}', 'x', { h: `a${other}b` }), false, JSON.stringify(other));
+    assert.equal(m('{h=~"a[\\s]b"}', 'x', { h: `a${other}b` }), false, JSON.stringify(other));
+    assert.equal(m('{h=~"a\\Sb"}', 'x', { h: `a${other}b` }), true, JSON.stringify(other));
+    assert.equal(m('{h=~"a[\\S]b"}', 'x', { h: `a${other}b` }), true, JSON.stringify(other));
+    assert.equal(m('{h=~"a[^\\s]b"}', 'x', { h: `a${other}b` }), true, JSON.stringify(other));
+  }
+  assert.equal(m('{h=~"a[\\S]b"}', 'x', { h: 'a🔥b' }), true);
+  assert.equal(m('{h=~"a[^\\S]b"}', 'x', { h: 'a b' }), true);
+  assert.equal(m('{h=~"a[^\\S]b"}', 'x', { h: 'axb' }), false);
+});
+
 test("bad regexes: ERR_RONDO_INVALID_SELECTOR saying what is wrong, without JavaScript's restatement", () => {
   const cases: [string, RegExp][] = [
     [
@@ -143,6 +161,16 @@ test("bad regexes: ERR_RONDO_INVALID_SELECTOR saying what is wrong, without Java
     ['{h=~"a{2000}"}', /at most 1000/],
     ['{h=~"*"}', /^bad regex "\*" for h: Nothing to repeat$/],
     ['{h=~"(?-)a"}', /missing flags after - in \(\?-\) at position 1$/],
+    // RE2 has no lookarounds and no backreferences (a lone \1 … \7; \12 is octal).
+    ['{h=~"a(?=b)b"}', /unknown group \(\?…/],
+    ['{h=~"a(?!b).*"}', /unknown group \(\?…/],
+    ['{h=~"(?<=a)b"}', /unknown group \(\?…/],
+    ['{h=~"(?<!a)b"}', /unknown group \(\?…/],
+    [
+      '{h=~"(a)\\1"}',
+      /^bad regex "\(a\)\\\\1" for h: backreference \\1 is not supported \(RE2\) at position 5$/,
+    ],
+    ['{h=~"[\\7]"}', /backreference \\7 is not supported/],
   ];
   for (const [text, message] of cases)
     throwsCode(() => parseSelector(text), 'ERR_RONDO_INVALID_SELECTOR', message);
