@@ -1,7 +1,7 @@
 // Prometheus-style selector parsing, checked directly (the CLI's query tests run it end to end).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compileMatcher, parseSelector, selectorMatches } from './selector.js';
+import { compileMatcher, type Matcher, parseSelector, selectorMatches } from './selector.js';
 import { throwsCode } from './test-fixtures/helpers.js';
 
 test('selectors parse to matchers; the name is __name__', () => {
@@ -184,4 +184,18 @@ test('compileMatcher builds what the parser builds, and refuses a bad regex', ()
   assert.ok(!selectorMatches([built], 'x', { host: 'db-web1' }), 'anchored');
   assert.deepEqual(compileMatcher('a', '!=', 'b'), { label: 'a', op: '!=', value: 'b' });
   throwsCode(() => compileMatcher('a', '=~', '('), 'ERR_RONDO_INVALID_SELECTOR', 'bad regex');
+});
+
+test('a hand-built =~ or !~ matcher without its regex gets it compiled, not matching nothing/everything', () => {
+  const eq: Matcher = { label: 'host', op: '=~', value: 'web.*' };
+  assert.equal(selectorMatches([eq], 'x', { host: 'web1' }), true);
+  assert.equal(selectorMatches([eq], 'x', { host: 'db1' }), false);
+  const ne: Matcher = { label: 'host', op: '!~', value: 'web.*' };
+  assert.equal(selectorMatches([ne], 'x', { host: 'web1' }), false);
+  assert.equal(selectorMatches([ne], 'x', { host: 'db1' }), true);
+  throwsCode(
+    () => selectorMatches([{ label: 'h', op: '=~', value: '(' }], 'x', {}),
+    'ERR_RONDO_INVALID_SELECTOR',
+    /^bad regex "\(" for h: /,
+  );
 });
