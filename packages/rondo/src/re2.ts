@@ -11,7 +11,7 @@
  */
 
 /** A pattern that cannot be translated; the message says what and where. */
-export class Re2Error extends Error {}
+class Re2Error extends Error {}
 
 interface Flags {
   i: boolean;
