@@ -11,23 +11,23 @@ import { fileURLToPath } from 'node:url';
 export const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Platforms the addon's C source supports; elsewhere the build stops before compiling. */
-export const SUPPORTED_PLATFORMS = ['linux'];
+const SUPPORTED_PLATFORMS = ['linux'];
 
 /**
  * Why the addon cannot be built on this platform, or undefined when it can. macOS and Windows
  * need more than a recompile (docs/architecture.md, "Platforms").
  */
-export function unsupportedPlatform(platform = process.platform) {
-  if (SUPPORTED_PLATFORMS.includes(platform)) return undefined;
+function unsupportedPlatform() {
+  if (SUPPORTED_PLATFORMS.includes(process.platform)) return undefined;
   return (
-    `rondo's native addon supports Linux only, and this is ${platform}-${process.arch}: ` +
+    `rondo's native addon supports Linux only, and this is ${process.platform}-${process.arch}: ` +
     'macOS and Windows need other system calls for mapping files and locking ' +
     '(see "Platforms" in docs/architecture.md of the rondo repository)'
   );
 }
 
 /** The directory whose include/node holds node_api.h for the running Node, or undefined. */
-export function findNodeDir() {
+function findNodeDir() {
   // The headers of the Node that runs the build come first: npm's configured nodedir may belong
   // to another Node (N-API would still load, but the build should match the running Node).
   const candidates = [
@@ -43,7 +43,7 @@ export function findNodeDir() {
 }
 
 /** node-gyp's script: npm passes its bundled copy in npm_config_node_gyp; else npm's own tree. */
-export function findNodeGyp() {
+function findNodeGyp() {
   if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp)) {
     return process.env.npm_config_node_gyp;
   }

@@ -5,13 +5,13 @@
  * What RE2 has and JavaScript spells differently is translated: inline flags `(?i)`, `(?s)`,
  * `(?m)`, `(?U)` and their negations, at the start, in the middle (to the end of the enclosing
  * group) or scoped (`(?i:…)`); `(?P<name>…)`; `\A`, `\z`, `\Q…\E`, `\x{…}`, octal `\123`, `\pL`;
- * POSIX classes `[[:alpha:]]`; a `{` that is not a repetition is a literal. The result uses the
+ * `\s` and `\S` (RE2's are ASCII: `[\t\n\f\r ]`); POSIX classes `[[:alpha:]]`; a `{` that is not a repetition is a literal. The result uses the
  * `u` flag, so `.` and classes work on code points as in RE2. Case-insensitivity that covers
  * the whole pattern uses JavaScript's `i` flag; a scoped one spells both cases out.
  */
 
 /** A pattern that cannot be translated; the message says what and where. */
-export class Re2Error extends Error {}
+class Re2Error extends Error {}
 
 interface Flags {
   i: boolean;
@@ -72,7 +72,15 @@ const SYNTAX = new Set('^$\\.*+?()[]{}|/');
 /** Characters that must be escaped inside a u-mode class. */
 const CLASS_SYNTAX = new Set('\\]^-[');
 /** Single-letter escapes that mean the same in RE2 and JavaScript. */
-const SAME_ESCAPES = new Set('dDsSwWbBfnrtv');
+const SAME_ESCAPES = new Set('dDwWbBfnrtv');
+/**
+ * RE2's `\s` and `\S` as the inside of a class: RE2's is `[\t\n\f\r ]`, JavaScript's also
+ * holds \v, U+00A0, U+2028 and the rest of Unicode's spaces.
+ */
+const SPACE_CLASSES: Record<string, string> = {
+  s: '\\t\\n\\f\\r ',
+  S: '\\u{0}-\\u{8}\\u{b}\\u{e}-\\u{1f}\\u{21}-\\u{10ffff}',
+};
 
 /** The code point as pattern text that stands for itself (escaped where it is syntax). */
 function literal(cp: number, inClass: boolean): string {
@@ -208,7 +216,7 @@ class Translator {
       this.i++;
       this.out += `\\${c}`;
     } else {
-      const item = this.escapeItem();
+      const item = this.escapeItem(false);
       if (typeof item === 'number') this.char(item);
       else this.out += item;
     }
@@ -218,7 +226,7 @@ class Translator {
    * An escape that stands for a character (its code point) or a set (pattern text such as
    * `\d` or `\p{L}`); the cursor is just after the backslash.
    */
-  private escapeItem(): number | string {
+  private escapeItem(inClass: boolean): number | string {
     const c = this.peek();
     const rest = this.src.slice(this.i);
     let m: RegExpExecArray | null;
@@ -228,6 +236,7 @@ class Translator {
       if (cp > 0x10ffff) this.fail('bad escape: beyond U+10FFFF');
       return cp;
     }
+    if (/^[1-7](?![0-7])/.test(rest)) this.fail(`backreference \\${c} is not supported (RE2)`);
     if ((m = /^[0-7]{1,3}/.exec(rest))) {
       this.i += m[0].length;
       return Number.parseInt(m[0], 8);
@@ -238,6 +247,8 @@ class Translator {
     }
     this.i++;
     if (c === 'a') return 7;
+    const space = SPACE_CLASSES[c];
+    if (space !== undefined) return inClass ? space : `[${space}]`;
     if (SAME_ESCAPES.has(c)) return `\\${c}`;
     if (/[A-Za-z0-9]/.test(c)) {
       this.i--;
@@ -303,10 +314,10 @@ class Translator {
     if (this.peek() !== '\\') return this.take();
     this.i++;
     if (this.i >= this.src.length) this.fail('trailing \\');
-    return this.escapeItem();
+    return this.escapeItem(true);
   }
 
-  /** `(`: a group, a flag group `(?i)` or `(?i:…)`, a named group `(?P<n>…)`, or a lookaround. */
+  /** `(`: a group, a flag group `(?i)` or `(?i:…)`, or a named group `(?P<n>…)`; RE2 has no lookarounds. */
   private open(): void {
     this.i++;
     const rest = this.src.slice(this.i);
@@ -329,10 +340,6 @@ class Translator {
     if (named) {
       this.i += named[0].length;
       this.out += `(?<${named[1]}>`;
-    } else if (/^\?(?:[=!]|<[=!])/.test(rest)) {
-      const look = /^\?(?:[=!]|<[=!])/.exec(rest)?.[0] ?? '';
-      this.i += look.length;
-      this.out += `(${look}`;
     } else if (rest.startsWith('?'))
       this.fail('unknown group (?…: use (?:…), (?P<name>…) or flags like (?i)');
     else this.out += '(';

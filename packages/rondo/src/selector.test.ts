@@ -1,7 +1,7 @@
 // Prometheus-style selector parsing, checked directly (the CLI's query tests run it end to end).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compileMatcher, parseSelector, selectorMatches } from './selector.js';
+import { compileMatcher, type Matcher, parseSelector, selectorMatches } from './selector.js';
 import { throwsCode } from './test-fixtures/helpers.js';
 
 test('selectors parse to matchers; the name is __name__', () => {
@@ -128,6 +128,24 @@ test('other RE2 spellings: (?P<n>), \\A, \\z, \\Q…\\E, \\x{…}, octal, \\pL, 
   assert.equal(m('{h=~"a\\-b"}', 'x', { h: 'a-b' }), true);
 });
 
+test("\\s and \\S are RE2's ASCII spaces, not JavaScript's Unicode ones", () => {
+  for (const space of ['\t', '\n', '\f', '\r', ' ']) {
+    assert.equal(m('{h=~"a\\sb"}', 'x', { h: `a${space}b` }), true, JSON.stringify(space));
+    assert.equal(m('{h=~"a[\\s]b"}', 'x', { h: `a${space}b` }), true, JSON.stringify(space));
+    assert.equal(m('{h=~"a\\Sb"}', 'x', { h: `a${space}b` }), false, JSON.stringify(space));
+  }
+  for (const other of ['\v', '\u00a0', '\u2028', '\u3000']) {
+    assert.equal(m('{h=~"a\\sb"}', 'x', { h: `a${other}b` }), false, JSON.stringify(other));
+    assert.equal(m('{h=~"a[\\s]b"}', 'x', { h: `a${other}b` }), false, JSON.stringify(other));
+    assert.equal(m('{h=~"a\\Sb"}', 'x', { h: `a${other}b` }), true, JSON.stringify(other));
+    assert.equal(m('{h=~"a[\\S]b"}', 'x', { h: `a${other}b` }), true, JSON.stringify(other));
+    assert.equal(m('{h=~"a[^\\s]b"}', 'x', { h: `a${other}b` }), true, JSON.stringify(other));
+  }
+  assert.equal(m('{h=~"a[\\S]b"}', 'x', { h: 'a🔥b' }), true);
+  assert.equal(m('{h=~"a[^\\S]b"}', 'x', { h: 'a b' }), true);
+  assert.equal(m('{h=~"a[^\\S]b"}', 'x', { h: 'axb' }), false);
+});
+
 test("bad regexes: ERR_RONDO_INVALID_SELECTOR saying what is wrong, without JavaScript's restatement", () => {
   const cases: [string, RegExp][] = [
     [
@@ -143,6 +161,16 @@ test("bad regexes: ERR_RONDO_INVALID_SELECTOR saying what is wrong, without Java
     ['{h=~"a{2000}"}', /at most 1000/],
     ['{h=~"*"}', /^bad regex "\*" for h: Nothing to repeat$/],
     ['{h=~"(?-)a"}', /missing flags after - in \(\?-\) at position 1$/],
+    // RE2 has no lookarounds and no backreferences (a lone \1 … \7; \12 is octal).
+    ['{h=~"a(?=b)b"}', /unknown group \(\?…/],
+    ['{h=~"a(?!b).*"}', /unknown group \(\?…/],
+    ['{h=~"(?<=a)b"}', /unknown group \(\?…/],
+    ['{h=~"(?<!a)b"}', /unknown group \(\?…/],
+    [
+      '{h=~"(a)\\1"}',
+      /^bad regex "\(a\)\\\\1" for h: backreference \\1 is not supported \(RE2\) at position 5$/,
+    ],
+    ['{h=~"[\\7]"}', /backreference \\7 is not supported/],
   ];
   for (const [text, message] of cases)
     throwsCode(() => parseSelector(text), 'ERR_RONDO_INVALID_SELECTOR', message);
@@ -156,4 +184,18 @@ test('compileMatcher builds what the parser builds, and refuses a bad regex', ()
   assert.ok(!selectorMatches([built], 'x', { host: 'db-web1' }), 'anchored');
   assert.deepEqual(compileMatcher('a', '!=', 'b'), { label: 'a', op: '!=', value: 'b' });
   throwsCode(() => compileMatcher('a', '=~', '('), 'ERR_RONDO_INVALID_SELECTOR', 'bad regex');
+});
+
+test('a hand-built =~ or !~ matcher without its regex gets it compiled, not matching nothing/everything', () => {
+  const eq: Matcher = { label: 'host', op: '=~', value: 'web.*' };
+  assert.equal(selectorMatches([eq], 'x', { host: 'web1' }), true);
+  assert.equal(selectorMatches([eq], 'x', { host: 'db1' }), false);
+  const ne: Matcher = { label: 'host', op: '!~', value: 'web.*' };
+  assert.equal(selectorMatches([ne], 'x', { host: 'web1' }), false);
+  assert.equal(selectorMatches([ne], 'x', { host: 'db1' }), true);
+  throwsCode(
+    () => selectorMatches([{ label: 'h', op: '=~', value: '(' }], 'x', {}),
+    'ERR_RONDO_INVALID_SELECTOR',
+    /^bad regex "\(" for h: /,
+  );
 });

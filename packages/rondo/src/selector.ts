@@ -23,7 +23,7 @@ export interface Matcher {
   op: MatchOp;
   /** Value or regex source as written. */
   value: string;
-  /** Compiled, anchored regex for `=~` and `!~`. */
+  /** Compiled, anchored regex for `=~` and `!~`; compiled from `value` on first use when absent. */
   regex?: RegExp;
 }
 
@@ -243,11 +243,22 @@ function regexReason(err: unknown): string {
  */
 export function compileMatcher(label: string, op: MatchOp, value: string): Matcher {
   if (op === '=' || op === '!=') return { label, op, value };
+  return { label, op, value, regex: compileRegex(label, value) };
+}
+
+/** A matcher's RE2 regex as an anchored RegExp; ERR_RONDO_INVALID_SELECTOR when it is bad. */
+function compileRegex(label: string, value: string): RegExp {
   try {
-    return { label, op, value, regex: compileRe2(value) };
+    return compileRe2(value);
   } catch (err) {
     throw selectorError(`bad regex ${JSON.stringify(value)} for ${label}: ${regexReason(err)}`);
   }
+}
+
+/** The regex of a `=~` or `!~` matcher; a hand-built one without it gets it compiled (and kept). */
+function regexOf(m: Matcher): RegExp {
+  m.regex ??= compileRegex(m.label, m.value);
+  return m.regex;
 }
 
 /** True when a series with this name and labels satisfies every matcher. */
@@ -267,10 +278,10 @@ export function selectorMatches(
         ok = v !== m.value;
         break;
       case '=~':
-        ok = m.regex?.test(v) ?? false;
+        ok = regexOf(m).test(v);
         break;
       case '!~':
-        ok = !(m.regex?.test(v) ?? false);
+        ok = !regexOf(m).test(v);
         break;
     }
     if (!ok) return false;

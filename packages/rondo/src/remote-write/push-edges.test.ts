@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { assertCode, rejectsCode, scratchDirs, sleep, T0, throwsCode } from 'rondo-testkit';
+import { assertCode, rejectsCode, scratchDirs, sleep, T0, throwsCode, waitUntil } from 'rondo-testkit';
 import { FakeReceiver } from 'rondo-testkit/fake-receiver';
 import { Store } from '../index.js';
 import { Pusher, type PushOptions, startPush } from './push.js';
@@ -146,6 +146,44 @@ describe('startPush behaviour', () => {
   });
 });
 
+describe('Pusher.start', () => {
+  test('called again while a periodic push runs, it adds no second timer chain', async () => {
+    reset();
+    const store = tempStore();
+    try {
+      const h = store.register('a');
+      for (let i = 0; i < 3; i++) store.record(h, i, T0 + i * 1000);
+      const every = 100;
+      const ends: number[] = [];
+      const pusher = new Pusher(store, {
+        url: rx.url,
+        every,
+        ...FAST,
+        timeout: 10_000,
+        onEvent: (e) => {
+          if (e.type === 'pushed' || e.type === 'nothing') ends.push(performance.now());
+        },
+      });
+      let release = (): void => {};
+      rx.script = [{ until: new Promise<void>((resolve) => (release = resolve)) }];
+      assert.equal(pusher.start(), pusher);
+      await waitUntil('the first periodic push to reach the receiver', () => rx.requests.length === 1);
+      // The timer is null while its push runs: start() must still know the pusher started.
+      assert.equal(pusher.start(), pusher);
+      // Long enough for a second chain's tick to fire and queue behind the held push.
+      await sleep(3 * every);
+      release();
+      await waitUntil('the push after the slow one', () => ends.length >= 2);
+      const [first, second] = ends as [number, number];
+      // A second chain's tick, queued behind the slow push, would run right after it.
+      assert.ok(second - first >= every - 5, `the next push came ${second - first} ms after the slow one`);
+      await pusher.stop();
+    } finally {
+      store.close();
+    }
+  });
+});
+
 describe('a receiver that refuses every sample', () => {
   /** A store with 2 series × 5 points, and a receiver that answers 400 to everything. */
   function refusingSetup(): Store {
@@ -162,7 +200,6 @@ describe('a receiver that refuses every sample', () => {
     try {
       const events: PushEvent[] = [];
       const pusher = startPush(store, { url: rx.url, every: '1h', ...FAST, onEvent: (e) => events.push(e) });
-      assert.ok(pusher instanceof Pusher);
       assert.equal(await pusher.pushNow(), 0);
       assert.deepEqual(
         events.filter((e) => e.type === 'pushed').map((e) => ({ ...e, durationMs: 0 })),
@@ -200,6 +237,13 @@ describe('a receiver that refuses every sample', () => {
           .map((e) => e.type),
         ['fatal'],
       );
+      // The bisection's `dropped` events fired, but the kept samples are not counted as dropped.
+      assert.equal(
+        events.reduce((n, e) => n + (e.type === 'dropped' ? e.samples : 0), 0),
+        8,
+      );
+      assert.equal(pusher.stats.dropped400, 0);
+      assert.equal(pusher.writer.stats.dropped400, 0);
       await rejectsCode(pusher.stop(), 'ERR_RONDO_PUSH', /refused all \d+ samples/);
       // The data is still there for a pusher whose receiver takes it.
       rx.script = [];
@@ -207,6 +251,29 @@ describe('a receiver that refuses every sample', () => {
       assert.equal(await again.pushNow(), 8);
       await again.stop();
     } finally {
+      store.close();
+    }
+  });
+
+  test("with onAllRefused: 'fail' a batch refused with 413 fails with status 413, counted nowhere", async () => {
+    reset();
+    const store = tempStore();
+    try {
+      const h = store.register('a');
+      for (let i = 0; i < 3; i++) store.record(h, i, T0 + i * 1000);
+      rx.maxBytes = 1; // every request, even of one sample, is too large
+      const pusher = startPush(store, { url: rx.url, every: '1h', ...FAST, onAllRefused: 'fail' });
+      const err = await rejectsCode(
+        pusher.pushNow(),
+        'ERR_RONDO_PUSH',
+        /refused all 2 samples of a batch \(HTTP 413/,
+      );
+      assert.ok(err instanceof PushError && err.status === 413 && !err.retryable);
+      assert.equal(pusher.writer.stats.droppedTooLarge, 0);
+      assert.equal(pusher.stats.dropped400, 0);
+      await rejectsCode(pusher.stop(), 'ERR_RONDO_PUSH');
+    } finally {
+      rx.maxBytes = Number.POSITIVE_INFINITY;
       store.close();
     }
   });

@@ -38,8 +38,10 @@ export interface PushOptions extends RemoteWriterOptions {
    * What to do with a batch the receiver refused entirely (every sample dropped with a 400 or
    * 413, none accepted): `'commit'` (default) commits it like any batch, so it is never sent
    * again; `'fail'` leaves it uncommitted and fails the push with a non-retryable
-   * {@link PushError} (status 400), which stops the pusher (`fatal`): a receiver that takes
-   * nothing is usually misconfigured, and the data stays for a run once that is fixed.
+   * {@link PushError} (the refusal's status, 400 or 413), which stops the pusher (`fatal`): a
+   * receiver that takes nothing is usually misconfigured, and the data stays for a run once that
+   * is fixed. The batch's `dropped` events have fired all the same, but the drop counters
+   * (`stats.dropped400`, the writer's `dropped400` and `droppedTooLarge`) do not count it.
    */
   onAllRefused?: 'commit' | 'fail';
 }
@@ -75,6 +77,13 @@ interface PushTally {
   drained: number;
   batches: number;
   series: Set<number>;
+}
+
+/** The drop counters before a batch was pushed, restored when onAllRefused: 'fail' keeps it. */
+interface DroppedCounts {
+  pusher400: number;
+  writer400: number;
+  writerTooLarge: number;
 }
 
 /** The options of a {@link Pusher}, checked and with their defaults. */
@@ -147,12 +156,16 @@ export class Pusher {
   private readonly settings: PusherSettings;
   private readonly emit: (event: PushEvent) => void;
   private timer: NodeJS.Timeout | null = null;
+  /** Set by start(): the timer is null while a periodic push runs, so it cannot tell. */
+  private started = false;
   private running: Promise<number> | null = null;
   private stopped = false;
   private fatal: Error | null = null;
   private stopping: Promise<void> | null = null;
   /** The receiver's message of the latest refused (dropped) samples, for the 'fail' error. */
   private lastRefusal = '';
+  /** The HTTP status of the latest refused samples (400 or 413), for the 'fail' error. */
+  private lastRefusalStatus = 400;
   /** Aborted by stop(): cancels the backoff waits and requests of periodic pushes and pushNow(). */
   private readonly periodic = new AbortController();
 
@@ -170,7 +183,9 @@ export class Pusher {
 
   /** Starts the periodic pushes (the first after `every`); returns this. Idempotent. */
   start(): this {
-    if (this.timer === null && !this.stopped) this.schedule();
+    if (this.started || this.stopped) return this;
+    this.started = true;
+    this.schedule();
     return this;
   }
 
@@ -199,6 +214,7 @@ export class Pusher {
     if (e.type === 'retry') this.stats.retries++;
     else if (e.type === 'dropped') {
       if (e.status === 400) this.stats.dropped400 += e.samples;
+      this.lastRefusalStatus = e.status;
       this.lastRefusal = `HTTP ${e.status}${e.message ? `: ${e.message}` : ''}`;
     } else if (e.type === 'sent') this.stats.samples += e.samples;
     this.emit(e);
@@ -291,6 +307,28 @@ export class Pusher {
     return samples;
   }
 
+  /** The drop counters that a batch kept by onAllRefused: 'fail' must not move. */
+  private droppedCounts(): DroppedCounts {
+    const { dropped400, droppedTooLarge } = this.writer.stats;
+    return { pusher400: this.stats.dropped400, writer400: dropped400, writerTooLarge: droppedTooLarge };
+  }
+
+  /**
+   * Fails a batch the receiver refused entirely (onAllRefused: 'fail'): its samples are kept, not
+   * dropped, so the drop counters the writer's bisection moved are put back (its `dropped` events
+   * have fired all the same).
+   */
+  private keepRefused(samples: number, before: DroppedCounts): never {
+    this.stats.dropped400 = before.pusher400;
+    this.writer.stats.dropped400 = before.writer400;
+    this.writer.stats.droppedTooLarge = before.writerTooLarge;
+    throw new PushError(
+      `the receiver refused all ${samples} sample${samples === 1 ? '' : 's'} of a batch (${this.lastRefusal}); nothing of it was committed`,
+      this.lastRefusalStatus,
+      false,
+    );
+  }
+
   /** Drains one batch, pushes and commits it; false when there was nothing left to drain. */
   private async pushBatch(includeOpen: boolean, signal: AbortSignal, tally: PushTally): Promise<boolean> {
     const { name, tier, maxSamples } = this.settings;
@@ -304,13 +342,10 @@ export class Pusher {
       return false;
     }
     const acceptedBefore = this.writer.stats.samples;
+    const droppedBefore = this.droppedCounts();
     await this.writer.push(batch, { signal });
     if (this.writer.stats.samples === acceptedBefore && this.settings.onAllRefused === 'fail')
-      throw new PushError(
-        `the receiver refused all ${batch.samples} sample${batch.samples === 1 ? '' : 's'} of a batch (${this.lastRefusal}); nothing of it was committed`,
-        400,
-        false,
-      );
+      this.keepRefused(batch.samples, droppedBefore);
     batch.commit();
     this.stats.batches++;
     tally.batches++;

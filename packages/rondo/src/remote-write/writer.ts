@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { promLabels, sanitizeLabelName } from '../codec/labels.js';
 import { encodeWriteRequest, type PromLabel, type PromSeries } from '../codec/protobuf.js';
 import { snappyCompress } from '../codec/snappy.js';
-import { type Duration, parseTimerDuration } from '../duration.js';
-import { RondoError } from '../errors.js';
+import { type Duration, parseTimerDuration, RondoError } from '../index.js';
 
 /** rondo's version, from its own package.json (two levels above dist/remote-write/ and src/remote-write/). */
 const VERSION = (
