@@ -142,7 +142,7 @@ describe('cursor files are checked, never trusted', () => {
             .schemas!.s!.interval = 0),
       ],
       ['format missing', (doc) => delete doc.format],
-      ['a number', (doc) => Object.assign(doc, { format: 5 })],
+      ['format a number', (doc) => Object.assign(doc, { format: 5 })],
     ];
     for (const [what, f] of damage) {
       const d = withCursor();
@@ -150,6 +150,22 @@ describe('cursor files are checked, never trusted', () => {
       const store = Store.open(d, { readOnly: true });
       try {
         throwsCode(() => store.drain('c'), 'ERR_RONDO_CORRUPT', cursorFile(d), what);
+      } finally {
+        store.close();
+      }
+    }
+    // Documents that are JSON but not an object at all.
+    for (const text of ['5', '[]', 'null', '"c"', 'true']) {
+      const d = withCursor();
+      writeFileSync(cursorFile(d), text);
+      const store = Store.open(d, { readOnly: true });
+      try {
+        throwsCode(
+          () => store.drain('c'),
+          'ERR_RONDO_CORRUPT',
+          cursorFile(d),
+          `a cursor file holding ${text}`,
+        );
       } finally {
         store.close();
       }
